@@ -1,0 +1,51 @@
+# EvolveAI: `make run` serves the app on the embedded default; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+BUILD_PRESET ?= release
+TEST_PRESET ?= asan
+BIN := build/$(BUILD_PRESET)/src/evolveai
+ARGS ?=
+
+.PHONY: setup configure build run test test-unit bench lint fmt clean web
+
+setup:
+	@scripts/setup-deps
+
+build/%/build.ninja: CMakeLists.txt CMakePresets.json | setup
+	cmake --preset $* >/dev/null
+
+configure: setup
+	cmake --preset $(BUILD_PRESET) >/dev/null
+
+build: setup build/$(BUILD_PRESET)/build.ninja
+	cmake --build --preset $(BUILD_PRESET) --target evolveai
+
+web: setup
+	@scripts/build-web
+
+run: build web
+	$(BIN) serve $(ARGS)
+
+test: setup build/$(TEST_PRESET)/build.ninja web
+	cmake --build --preset $(TEST_PRESET)
+	scripts/with-test-services ctest --preset $(TEST_PRESET) --output-on-failure -j2 --timeout 300
+
+test-unit: setup build/$(TEST_PRESET)/build.ninja
+	cmake --build --preset $(TEST_PRESET) --target evolveai_unit_tests
+	ctest --preset $(TEST_PRESET) -L unit --output-on-failure -j2
+
+bench: setup
+	@scripts/setup-deps --bench
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+	scripts/run-bench
+
+lint: setup build/debug/build.ninja
+	scripts/lint $(LINT_FILES)
+
+fmt:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

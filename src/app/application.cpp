@@ -1,0 +1,167 @@
+#include "app/application.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <random>
+#include <thread>
+
+#include "api/health.hpp"
+#include "app/build_info.hpp"
+#include "http/middleware.hpp"
+#include "http/pipeline.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/static_files.hpp"
+#include "obs/health.hpp"
+#include "obs/logger.hpp"
+#include "obs/metrics.hpp"
+#include "obs/process_metrics.hpp"
+
+namespace evolveai::app {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::size_t kMaxWebBytes = 256ULL * 1024 * 1024;
+/// Each dependency check of /readyz gets this long; a load balancer polls often.
+constexpr std::chrono::milliseconds kReadinessCheckTimeout{2000};
+
+http::ServerOptions server_options(const Config& config) {
+  const auto& server = config.server;
+  http::ServerOptions options;
+  options.host = server.host;
+  options.port = server.port;
+  options.max_connections = server.max_connections;
+  options.header_limit = server.header_limit;
+  options.body_limit = server.body_limit;
+  options.header_timeout = server.header_timeout;
+  options.idle_timeout = server.idle_timeout;
+  options.request_timeout = server.request_timeout;
+  // A single write may take as long as reading a request may.
+  options.write_timeout = server.request_timeout;
+  options.stream_timeout = server.stream_timeout;
+  options.sse_heartbeat = server.sse_heartbeat;
+  return options;
+}
+
+obs::LogLevel log_level(const Config& config) {
+  obs::LogLevel level = obs::LogLevel::kInfo;
+  obs::parse_log_level(config.log.level, level);  // the loader has validated the name
+  return level;
+}
+
+obs::Logger::Format log_format(const Config& config) {
+  return config.log.format == "text" ? obs::Logger::Format::kText : obs::Logger::Format::kJson;
+}
+
+}  // namespace
+
+/// Every long-lived object, in construction order; members are destroyed in reverse.
+struct Application::Components {
+  explicit Components(Config cfg)
+      : config(std::move(cfg)),
+        logger(log_level(config), log_format(config)),
+        io(static_cast<int>(config.server.threads)),
+        static_files(config.server.web_root, kMaxWebBytes) {
+    obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
+
+    std::random_device entropy;
+    const std::uint64_t seed = (static_cast<std::uint64_t>(entropy()) << 32U) | entropy();
+    pipeline.use(http::request_id_middleware(seed));
+    pipeline.use(http::observe_middleware(logger, metrics));
+    pipeline.use(http::error_middleware(logger));
+    pipeline.use(http::deadline_middleware(config.server.request_timeout));
+
+    api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
+
+    server = std::make_unique<http::Server>(
+        io, server_options(config), router, pipeline,
+        [this](http::Request& request, http::RequestContext& context) { return static_files.serve(request, context); },
+        logger, metrics);
+  }
+
+  Config config;
+  obs::Logger logger;
+  obs::MetricsRegistry metrics;
+  obs::HealthChecks health;
+  asio::io_context io;
+  http::StaticFiles static_files;
+  http::Router router;
+  http::Pipeline pipeline;
+  std::unique_ptr<http::Server> server;
+  std::atomic<bool> stopping{false};
+};
+
+Application::Application(Config config) : components_(std::make_unique<Components>(std::move(config))) {}
+
+Application::~Application() = default;
+
+void Application::start() {
+  auto& c = *components_;
+  c.server->start();
+  c.health.set_ready(true);
+  c.logger.info("server_started", {{"host", c.config.server.host},
+                                   {"port", static_cast<unsigned>(c.server->port())},
+                                   {"threads", c.config.server.threads},
+                                   {"version", build_version()},
+                                   {"commit", build_commit()},
+                                   {"web_files", c.static_files.file_count()}});
+}
+
+std::uint16_t Application::port() const {
+  return components_->server->port();
+}
+
+http::Router& Application::router() {
+  return components_->router;
+}
+
+void Application::request_stop() {
+  auto& c = *components_;
+  if (c.stopping.exchange(true)) {
+    return;
+  }
+  asio::co_spawn(
+      c.io,
+      [&c]() -> Task<void> {
+        c.health.set_ready(false);
+        c.logger.info("shutdown_started", {{"open_connections", c.server->open_connections()},
+                                           {"deadline_ms", c.config.server.shutdown_timeout.count()}});
+        co_await c.server->shutdown(c.config.server.shutdown_timeout);
+        c.logger.info("shutdown_finished", {});
+        c.io.stop();
+      },
+      asio::detached);
+}
+
+int Application::run() {
+  auto& c = *components_;
+  asio::signal_set signals(c.io, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) {
+      components_->logger.info("signal_received", {{"signal", signal_number}});
+      request_stop();
+    }
+  });
+  auto guard = asio::make_work_guard(c.io);
+  std::vector<std::thread> threads;
+  const unsigned count = std::max(1U, c.config.server.threads);
+  threads.reserve(count - 1);
+  for (unsigned i = 1; i < count; ++i) {
+    threads.emplace_back([&c] { c.io.run(); });
+  }
+  c.io.run();
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  c.logger.flush();
+  return 0;
+}
+
+}  // namespace evolveai::app

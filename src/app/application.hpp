@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "app/config.hpp"
+
+namespace evolveai::http {
+class Router;
+}
+
+namespace evolveai::app {
+
+/// The composition root: builds every long-lived component from the validated Config,
+/// wires them through constructors, runs the I/O threads and shuts down in order.
+class Application {
+ public:
+  explicit Application(Config config);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  /// Binds the listener; after this `port()` is known. Throws when the address is taken.
+  void start();
+  /// Runs until SIGTERM/SIGINT (or `request_stop`), drains, and returns the exit code.
+  int run();
+  /// Begins a graceful shutdown from any thread, as SIGTERM does.
+  void request_stop();
+
+  [[nodiscard]] std::uint16_t port() const;
+  /// The route table; tests may add routes before `start()`.
+  [[nodiscard]] http::Router& router();
+
+ private:
+  struct Components;
+  std::unique_ptr<Components> components_;
+};
+
+}  // namespace evolveai::app

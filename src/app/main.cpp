@@ -1,0 +1,100 @@
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/application.hpp"
+#include "app/build_info.hpp"
+#include "app/config.hpp"
+#include "app/config_loader.hpp"
+
+extern char** environ;  // NOLINT: the process environment, read once here
+
+namespace {
+
+using evolveai::app::Config;
+using evolveai::app::ConfigError;
+
+/// Loads the configuration from --config (or config/evolveai.toml) and the environment.
+evolveai::app::LoadResult load(const std::string& config_path) {
+  evolveai::app::ConfigSource source;
+  if (!config_path.empty()) {
+    source.file = config_path;
+  }
+  source.fallback_file = std::filesystem::path(evolveai::app::kDefaultConfigFile);
+  source.environment = evolveai::app::environment_from(environ);
+  return evolveai::app::load_config(source);
+}
+
+void print_problems(const std::vector<std::string>& problems) {
+  std::cerr << "evolveai: the configuration has problems:\n";
+  for (const auto& problem : problems) {
+    std::cerr << "  - " << problem << "\n";
+  }
+}
+
+int serve(const std::string& config_path) {
+  auto loaded = load(config_path);
+  if (!loaded.ok()) {
+    print_problems(loaded.errors);
+    return 2;
+  }
+  evolveai::app::ensure_jwt_secret(loaded.config);
+  evolveai::app::Application application(std::move(loaded.config));
+  application.start();
+  return application.run();
+}
+
+int check_config(const std::string& config_path) {
+  const auto loaded = load(config_path);
+  std::cout << evolveai::app::render_effective(loaded.config);
+  if (!loaded.ok()) {
+    print_problems(loaded.errors);
+    return 2;
+  }
+  std::cerr << "evolveai: configuration is valid\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"EvolveAI: a self-hostable AI companion service"};
+  cli.require_subcommand(1);
+  std::string config_path;
+
+  auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API, the web app, the bot and background jobs");
+  serve_cmd->add_option("-c,--config", config_path,
+                        "TOML configuration file (default: config/evolveai.toml if present)");
+
+  auto* version_cmd = cli.add_subcommand("version", "Print the version and the commit it was built from");
+
+  auto* config_cmd = cli.add_subcommand("config", "Inspect the configuration");
+  config_cmd->require_subcommand(1);
+  auto* check_cmd =
+      config_cmd->add_subcommand("check", "Print the effective configuration (secrets masked) and every problem");
+  check_cmd->add_option("-c,--config", config_path, "TOML configuration file");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    if (version_cmd->parsed()) {
+      std::cout << "evolveai " << evolveai::app::build_version() << " (" << evolveai::app::build_commit() << ")\n";
+      return 0;
+    }
+    if (check_cmd->parsed()) {
+      return check_config(config_path);
+    }
+    if (serve_cmd->parsed()) {
+      return serve(config_path);
+    }
+  } catch (const ConfigError& error) {
+    print_problems(error.messages());
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "evolveai: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
