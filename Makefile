@@ -41,7 +41,7 @@ bench: setup
 	cmake --build --preset release
 	scripts/run-bench
 
-lint: setup build/debug/build.ninja
+lint: setup
 	scripts/lint $(LINT_FILES)
 
 fmt:

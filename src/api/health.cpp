@@ -22,11 +22,15 @@ void add_health_routes(http::Router& router, const obs::HealthChecks& health, co
       boost::json::object entry;
       entry["ok"] = report.ok;
       entry["latency_ms"] = report.latency_ms;
+      if (report.degraded) {
+        entry["degraded"] = true;
+      }
       if (!report.ok) {
         entry["detail"] = report.detail;
       }
       checks[report.name] = std::move(entry);
-      ready = ready && report.ok;
+      // A degraded dependency is reported, but the node still serves without it.
+      ready = ready && (report.ok || report.degraded);
     }
     boost::json::object body;
     body["status"] = ready ? "ready" : "not_ready";

@@ -122,6 +122,10 @@ http::Router& Application::router() {
   return components_->router;
 }
 
+obs::HealthChecks& Application::health() {
+  return components_->health;
+}
+
 void Application::request_stop() {
   auto& c = *components_;
   if (c.stopping.exchange(true)) {

@@ -9,6 +9,10 @@ namespace evolveai::http {
 class Router;
 }
 
+namespace evolveai::obs {
+class HealthChecks;
+}
+
 namespace evolveai::app {
 
 /// The composition root: builds every long-lived component from the validated Config,
@@ -30,6 +34,8 @@ class Application {
   [[nodiscard]] std::uint16_t port() const;
   /// The route table; tests may add routes before `start()`.
   [[nodiscard]] http::Router& router();
+  /// Readiness checks; components register theirs while being built.
+  [[nodiscard]] obs::HealthChecks& health();
 
  private:
   struct Components;

@@ -20,9 +20,9 @@ struct ServerConfig {
   std::string data_dir = "./data";
   std::string web_root = "web/dist";
   std::size_t max_connections = 10'000;
-  std::size_t header_limit = 16 * 1024;            ///< bytes
-  std::size_t body_limit = 64 * 1024;              ///< bytes, every route but chat
-  std::size_t chat_body_limit = 14 * 1024 * 1024;  ///< bytes, chat may carry an image
+  std::size_t header_limit = std::size_t{16} * 1024;            ///< bytes
+  std::size_t body_limit = std::size_t{64} * 1024;              ///< bytes, every route but chat
+  std::size_t chat_body_limit = std::size_t{14} * 1024 * 1024;  ///< bytes, chat may carry an image
   std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
@@ -115,7 +115,7 @@ struct TtsConfig {
 struct LimitsConfig {
   int free_daily_messages = 50;
   int message_max_chars = 8000;
-  std::size_t image_max_bytes = 10 * 1024 * 1024;
+  std::size_t image_max_bytes = std::size_t{10} * 1024 * 1024;
 
   bool operator==(const LimitsConfig&) const = default;
 };

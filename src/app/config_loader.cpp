@@ -293,7 +293,7 @@ FileText read_text(const fs::path& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) {
-    return {{}, std::strerror(errno)};
+    return {{}, std::generic_category().message(errno)};
   }
   std::ostringstream content;
   content << in.rdbuf();
@@ -515,8 +515,8 @@ class FileHandle {
 };
 
 [[noreturn]] void fail_secret(const fs::path& path, std::string_view what, int error_number) {
-  throw ConfigError(
-      {fmt::format("auth.jwt_secret: cannot {} '{}': {}", what, path.string(), std::strerror(error_number))});
+  throw ConfigError({fmt::format("auth.jwt_secret: cannot {} '{}': {}", what, path.string(),
+                                 std::generic_category().message(error_number))});
 }
 
 std::string new_secret() {

@@ -13,7 +13,6 @@ extern char** environ;  // NOLINT: the process environment, read once here
 
 namespace {
 
-using evolveai::app::Config;
 using evolveai::app::ConfigError;
 
 /// Loads the configuration from --config (or config/evolveai.toml) and the environment.

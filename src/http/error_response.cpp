@@ -13,7 +13,7 @@ int status_for(const core::Error& error) {
     return *status;
   }
   switch (error.kind()) {
-    case ErrorKind::kBadRequest: return 400;
+    case ErrorKind::kBadRequest:
     case ErrorKind::kValidation: return 400;
     case ErrorKind::kPayloadTooLarge: return 413;
     case ErrorKind::kUnsupportedMediaType: return 415;
@@ -22,12 +22,12 @@ int status_for(const core::Error& error) {
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kMethodNotAllowed: return 405;
     case ErrorKind::kConflict: return 409;
-    case ErrorKind::kRateLimited: return 429;
+    case ErrorKind::kRateLimited:
     case ErrorKind::kQuotaExceeded: return 429;
     case ErrorKind::kPremiumRequired: return 402;
-    case ErrorKind::kUpstream: return 503;
+    case ErrorKind::kUpstream:
     case ErrorKind::kServiceUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kInternal: break;
   }
   return 500;
 }

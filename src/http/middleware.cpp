@@ -105,7 +105,8 @@ Middleware error_middleware(obs::Logger& logger) {
 
 Middleware deadline_middleware(std::chrono::milliseconds timeout) {
   return [timeout](Request& request, RequestContext& context, const Handler& next) -> Task<Response> {
-    auto response = co_await net::with_timeout(next(request, context), timeout);
+    auto handled = next(request, context);
+    auto response = co_await net::with_timeout(std::move(handled), timeout);
     if (!response) {
       throw core::service_unavailable("The request took too long; try again",
                                       "request deadline of " + std::to_string(timeout.count()) + " ms exceeded");

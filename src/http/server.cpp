@@ -50,7 +50,8 @@ class ChunkedEventSink final : public EventSink {
       : stream_(stream), write_timeout_(write_timeout), write_done_(stream.get_executor()) {}
 
   Task<bool> send(std::string_view event, std::string_view data) override {
-    co_return co_await write(format_sse_event(event, data));
+    std::string text = format_sse_event(event, data);
+    co_return co_await write(std::move(text));
   }
 
   [[nodiscard]] bool open() const override { return open_; }
@@ -75,7 +76,8 @@ class ChunkedEventSink final : public EventSink {
     }
     writing_ = true;
     stream_.expires_after(write_timeout_);
-    auto [ec, written] = co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(text)), kAsTuple);
+    const auto chunk = bhttp::make_chunk(asio::buffer(text));
+    auto [ec, written] = co_await asio::async_write(stream_, chunk, kAsTuple);
     writing_ = false;
     write_done_.cancel();
     if (ec) {
@@ -163,7 +165,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   static Task<void> accept_loop(std::shared_ptr<Impl> self) {
     asio::steady_timer backoff(self->io);
     while (!self->stopping) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(asio::make_strand(self->io), kAsTuple);
+      auto strand = asio::make_strand(self->io);
+      auto [ec, socket] = co_await self->acceptor.async_accept(strand, kAsTuple);
       if (ec) {
         if (self->stopping || ec == asio::error::operation_aborted) {
           co_return;
@@ -287,7 +290,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         co_return;
       }
       if (!sink.writing() && sink.idle_for() >= options.sse_heartbeat) {
-        if (!co_await sink.write(format_sse_comment("keep-alive"))) {
+        std::string comment = format_sse_comment("keep-alive");
+        if (!co_await sink.write(std::move(comment))) {
           co_return;
         }
       }
@@ -341,7 +345,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       co_return false;
     }
     stream.expires_after(options.write_timeout);
-    auto [last_ec, last_written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kAsTuple);
+    const auto last_chunk = bhttp::make_chunk_last();
+    auto [last_ec, last_written] = co_await asio::async_write(stream, last_chunk, kAsTuple);
     co_return !last_ec && keep_alive && !stopping;
   }
 
@@ -361,7 +366,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         too_large.with_status(431);
         co_await write_error(stream, too_large, context.request_id, 11);
       } else if (!is_quiet_disconnect(ec)) {
-        co_await write_error(stream, core::bad_request("Malformed HTTP request"), context.request_id, 11);
+        {
+          const auto malformed = core::bad_request("Malformed HTTP request");
+          co_await write_error(stream, malformed, context.request_id, 11);
+        }
       }
       co_return false;
     }
@@ -376,14 +384,19 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     }
     auto target = boost::urls::parse_origin_form(request.target);
     if (!target || header.method() == bhttp::verb::unknown) {
-      co_await write_error(stream, core::bad_request("Malformed request target or method"), context.request_id,
-                           version);
+      {
+        const auto malformed = core::bad_request("Malformed request target or method");
+        co_await write_error(stream, malformed, context.request_id, version);
+      }
       co_return false;
     }
     request.path = std::string(target->path());
     request.query = std::string(target->encoded_query());
     if (request.path.find('\0') != std::string::npos) {
-      co_await write_error(stream, core::bad_request("Malformed request path"), context.request_id, version);
+      {
+        const auto malformed = core::bad_request("Malformed request path");
+        co_await write_error(stream, malformed, context.request_id, version);
+      }
       co_return false;
     }
 
@@ -416,7 +429,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       }
       if (body_ec) {
         if (!is_quiet_disconnect(body_ec)) {
-          co_await write_error(stream, core::bad_request("Malformed request body"), context.request_id, version);
+          {
+            const auto malformed = core::bad_request("Malformed request body");
+            co_await write_error(stream, malformed, context.request_id, version);
+          }
         }
         co_return false;
       }

@@ -26,8 +26,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t max_connections = 10000;
-  std::size_t header_limit = 16 * 1024;
-  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = std::size_t{16} * 1024;
+  std::size_t body_limit = std::size_t{64} * 1024;
   /// From a connection's first byte (or a request's) until its header is complete.
   std::chrono::milliseconds header_timeout{10'000};
   /// Keep-alive wait for the next request.

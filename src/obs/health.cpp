@@ -21,9 +21,11 @@ Task<std::vector<CheckReport>> HealthChecks::run(std::chrono::milliseconds timeo
     report.name = name;
     const auto started = std::chrono::steady_clock::now();
     try {
-      const auto outcome = co_await net::with_timeout(check(), timeout);
+      auto checking = check();
+      const auto outcome = co_await net::with_timeout(std::move(checking), timeout);
       if (outcome) {
         report.ok = outcome->ok;
+        report.degraded = !outcome->ok && outcome->degraded;
         report.detail = outcome->detail;
       } else {
         report.detail = "timed out after " + std::to_string(timeout.count()) + " ms";

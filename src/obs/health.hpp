@@ -14,6 +14,8 @@ namespace evolveai::obs {
 /// The outcome of one readiness check.
 struct CheckResult {
   bool ok = false;
+  /// The dependency is down but the service copes without it (e.g. Redis): reported, not fatal.
+  bool degraded = false;
   std::string detail;  ///< why it failed (safe to show operators)
 };
 
@@ -21,6 +23,7 @@ struct CheckResult {
 struct CheckReport {
   std::string name;
   bool ok = false;
+  bool degraded = false;
   double latency_ms = 0;
   std::string detail;
 };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "obs/health.hpp"
 #include "support/http_test_client.hpp"
 #include "support/prometheus_parser.hpp"
 #include "support/test_app.hpp"
@@ -65,6 +66,48 @@ TEST_F(HttpServer, ReadyzIsReadyWithNoFailingChecks) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
   EXPECT_EQ(boost::json::parse(reply->body).at("status").as_string(), "ready");
+}
+
+TEST(Readiness, FailingCheckMakesReadyz503WithDetails) {
+  testing::TempDir dir;
+  testing::TestApp app(testing::test_config(dir.path()), {}, [](obs::HealthChecks& health) {
+    health.add("database", []() -> Task<obs::CheckResult> { co_return obs::CheckResult{true, false, ""}; });
+    health.add("llm", []() -> Task<obs::CheckResult> { co_return obs::CheckResult{false, false, "no answer"}; });
+  });
+  const auto reply = testing::http_request(app.port(), "GET", "/readyz");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
+  const auto body = boost::json::parse(reply->body);
+  EXPECT_EQ(body.at("status").as_string(), "not_ready");
+  EXPECT_TRUE(body.at("checks").at("database").at("ok").as_bool());
+  EXPECT_FALSE(body.at("checks").at("llm").at("ok").as_bool());
+  EXPECT_EQ(body.at("checks").at("llm").at("detail").as_string(), "no answer");
+}
+
+TEST(Readiness, DegradedDependencyIsReportedButStillReady) {
+  testing::TempDir dir;
+  testing::TestApp app(testing::test_config(dir.path()), {}, [](obs::HealthChecks& health) {
+    health.add("redis", []() -> Task<obs::CheckResult> { co_return obs::CheckResult{false, true, "refused"}; });
+  });
+  const auto reply = testing::http_request(app.port(), "GET", "/readyz");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  const auto body = boost::json::parse(reply->body);
+  EXPECT_EQ(body.at("status").as_string(), "ready");
+  EXPECT_TRUE(body.at("checks").at("redis").at("degraded").as_bool());
+}
+
+TEST(Readiness, CheckThatThrowsCountsAsFailed) {
+  testing::TempDir dir;
+  testing::TestApp app(testing::test_config(dir.path()), {}, [](obs::HealthChecks& health) {
+    health.add("database", []() -> Task<obs::CheckResult> {
+      throw std::runtime_error("connection refused");
+      co_return obs::CheckResult{};
+    });
+  });
+  const auto reply = testing::http_request(app.port(), "GET", "/readyz");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
 }
 
 TEST_F(HttpServer, ClientRequestIdIsEchoedAndBadOnesReplaced) {

@@ -34,10 +34,14 @@ app::Config test_config(const std::filesystem::path& data_dir) {
   return config;
 }
 
-TestApp::TestApp(app::Config config, const std::function<void(http::Router&)>& add_routes)
+TestApp::TestApp(app::Config config, const std::function<void(http::Router&)>& add_routes,
+                 const std::function<void(obs::HealthChecks&)>& add_checks)
     : application_(std::make_unique<app::Application>(std::move(config))) {
   if (add_routes) {
     add_routes(application_->router());
+  }
+  if (add_checks) {
+    add_checks(application_->health());
   }
   application_->start();
   port_ = application_->port();

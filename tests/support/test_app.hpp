@@ -8,6 +8,7 @@
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
+#include "obs/health.hpp"
 
 namespace evolveai::testing {
 
@@ -31,7 +32,8 @@ app::Config test_config(const std::filesystem::path& data_dir);
 class TestApp {
  public:
   /// Builds the application from `config`, lets `add_routes` register extra routes, starts it.
-  explicit TestApp(app::Config config, const std::function<void(http::Router&)>& add_routes = {});
+  explicit TestApp(app::Config config, const std::function<void(http::Router&)>& add_routes = {},
+                   const std::function<void(obs::HealthChecks&)>& add_checks = {});
   ~TestApp();
   TestApp(const TestApp&) = delete;
   TestApp& operator=(const TestApp&) = delete;

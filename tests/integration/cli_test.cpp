@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "support/test_app.hpp"
+
+namespace evolveai {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  ///< stdout and stderr together
+};
+
+/// Runs the evolveai binary through the shell with `env` prepended (e.g. "A=1 B=2").
+CommandResult run_evolveai(const std::string& env, const std::string& args, const std::filesystem::path& cwd) {
+  const std::string command = "cd '" + cwd.string() + "' && env -i PATH=/usr/bin:/bin " + env + " '" +
+                              EVOLVEAI_BINARY_PATH + "' " + args + " 2>&1";
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  std::array<char, 4096> buffer{};
+  while (const auto n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    result.output.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST(Cli, VersionPrintsTheVersion) {
+  testing::TempDir dir;
+  const auto result = run_evolveai("", "version", dir.path());
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.output.rfind("evolveai ", 0), 0U) << result.output;
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  testing::TempDir dir;
+  for (const std::string args : {"--help", "serve --help", "config check --help", "version --help"}) {
+    const auto result = run_evolveai("", args, dir.path());
+    EXPECT_EQ(result.exit_code, 0) << args;
+    EXPECT_NE(result.output.find("Usage"), std::string::npos) << args << ": " << result.output;
+  }
+}
+
+TEST(Cli, ConfigCheckMasksSecretsAndNamesBadKeys) {
+  testing::TempDir dir;
+  auto result = run_evolveai("EVOLVEAI_TELEGRAM__BOT_TOKEN=123:very-secret-token", "config check", dir.path());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.find("very-secret-token"), std::string::npos);
+  EXPECT_NE(result.output.find("[server]"), std::string::npos);
+
+  result = run_evolveai("EVOLVEAI_SERVER__PORT=70000", "config check", dir.path());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("server.port"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("70000"), std::string::npos) << result.output;
+
+  std::ofstream(dir.path() / "bad.toml") << "[server]\nprot = 1\n";
+  result = run_evolveai("", "config check --config bad.toml", dir.path());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("server.prot"), std::string::npos) << result.output;
+}
+
+TEST(Cli, ServeRefusesAShortJwtSecret) {
+  testing::TempDir dir;
+  const auto result =
+      run_evolveai("EVOLVEAI_AUTH__JWT_SECRET=tiny-secret-x EVOLVEAI_SERVER__PORT=1", "serve", dir.path());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("auth.jwt_secret"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("tiny-secret-x"), std::string::npos) << "the secret itself must not be printed";
+}
+
+TEST(Cli, ServeReportsAnAddressInUse) {
+  testing::TempDir dir;
+  testing::TestApp app(testing::test_config(dir.path()));
+  const auto result = run_evolveai("EVOLVEAI_SERVER__PORT=" + std::to_string(app.port()), "serve", dir.path());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("cannot listen"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace evolveai
