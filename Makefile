@@ -29,7 +29,7 @@ run: build web
 
 test: setup build/$(TEST_PRESET)/build.ninja web
 	cmake --build --preset $(TEST_PRESET)
-	scripts/with-test-services ctest --preset $(TEST_PRESET) --output-on-failure -j2 --timeout 300
+	EVOLVEAI_REQUIRE_PG=1 EVOLVEAI_REQUIRE_SERVICES=1 scripts/with-test-services ctest --preset $(TEST_PRESET) --output-on-failure -j2 --timeout 300
 
 test-unit: setup build/$(TEST_PRESET)/build.ninja
 	cmake --build --preset $(TEST_PRESET) --target evolveai_unit_tests

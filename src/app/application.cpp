@@ -6,13 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <random>
 #include <thread>
 
 #include "api/health.hpp"
 #include "app/build_info.hpp"
+#include "app/store_wiring.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -22,6 +25,7 @@
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
 #include "obs/process_metrics.hpp"
+#include "storage/store.hpp"
 
 namespace evolveai::app {
 namespace {
@@ -60,16 +64,30 @@ obs::Logger::Format log_format(const Config& config) {
   return config.log.format == "text" ? obs::Logger::Format::kText : obs::Logger::Format::kJson;
 }
 
+/// Creates the data directory (the SQLite file, secrets and backups live there) before anything opens it.
+Config with_data_dir(Config config) {
+  std::filesystem::create_directories(config.server.data_dir);
+  return config;
+}
+
 }  // namespace
 
 /// Every long-lived object, in construction order; members are destroyed in reverse.
 struct Application::Components {
   explicit Components(Config cfg)
-      : config(std::move(cfg)),
+      : config(with_data_dir(std::move(cfg))),
         logger(log_level(config), log_format(config)),
         io(static_cast<int>(config.server.threads)),
+        blocking(std::max<std::size_t>(2, static_cast<std::size_t>(config.database.pool_size))),
+        store(storage::open_store(
+            store_settings(config, make_store_observer(logger, metrics, config.database.slow_query_threshold)),
+            blocking, io.get_executor())),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
+    health.add("database", [this]() -> Task<obs::CheckResult> {
+      co_await store->ping();
+      co_return obs::CheckResult{true, false, ""};
+    });
 
     std::random_device entropy;
     const std::uint64_t seed = (static_cast<std::uint64_t>(entropy()) << 32U) | entropy();
@@ -91,6 +109,8 @@ struct Application::Components {
   obs::MetricsRegistry metrics;
   obs::HealthChecks health;
   asio::io_context io;
+  net::BlockingPool blocking;
+  std::unique_ptr<storage::Store> store;
   http::StaticFiles static_files;
   http::Router router;
   http::Pipeline pipeline;
@@ -104,6 +124,18 @@ Application::~Application() = default;
 
 void Application::start() {
   auto& c = *components_;
+  if (c.config.database.migrate_on_start) {
+    // Runs before any I/O thread exists: drive the io_context here until migrations finish.
+    auto guard = asio::make_work_guard(c.io);
+    auto migrated = asio::co_spawn(c.io, c.store->migrate_up(), asio::use_future);
+    while (migrated.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      c.io.run_one();
+    }
+    guard.reset();
+    c.io.restart();
+    const auto applied = migrated.get();
+    c.logger.info("database_ready", {{"dialect", c.store->dialect()}, {"migrations", applied.size()}});
+  }
   c.server->start();
   c.health.set_ready(true);
   c.logger.info("server_started", {{"host", c.config.server.host},

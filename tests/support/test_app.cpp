@@ -31,6 +31,7 @@ app::Config test_config(const std::filesystem::path& data_dir) {
   config.server.web_root = (data_dir / "web").string();
   config.log.level = "warn";
   config.auth.jwt_secret = std::string(48, 'k');
+  config.database.url = "sqlite://" + (data_dir / "evolveai.db").string();
   return config;
 }
 

@@ -49,7 +49,7 @@ class TempDir {
 
   /// Writes `content` to `name` inside the directory and returns its path.
   fs::path write(const std::string& name, const std::string& content) const {
-    const fs::path file = path_ / name;
+    fs::path file = path_ / name;
     std::ofstream(file, std::ios::binary) << content;
     return file;
   }
@@ -77,7 +77,10 @@ unsigned expected_threads() {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
-const std::string kLongSecret(40, 'k');
+/// A JWT secret long enough to be accepted.
+std::string long_secret() {
+  return std::string(40, 'k');
+}
 
 TEST(Config, DefaultsWithNoSources) {
   const auto result = app::load_config({});
@@ -350,7 +353,7 @@ TEST(Config, DurationAndSizeSyntax) {
   EXPECT_EQ(app::format_duration(milliseconds(250)), "250ms");
   EXPECT_EQ(app::format_duration(std::chrono::hours(24)), "24h");
   EXPECT_EQ(app::format_duration(std::chrono::hours(24 * 7)), "7d");
-  EXPECT_EQ(app::format_size(14U * 1024 * 1024), "14MiB");
+  EXPECT_EQ(app::format_size(std::size_t{14} * 1024 * 1024), "14MiB");
   EXPECT_EQ(app::format_size(1000), "1000B");
 }
 
@@ -408,7 +411,7 @@ TEST(Config, LlmProviderRequiresModelButNotApiKey) {
 
 TEST(Config, RenderEffectiveMasksSecrets) {
   app::Config config;
-  config.auth.jwt_secret = kLongSecret;
+  config.auth.jwt_secret = long_secret();
   config.telegram.bot_token = "123:bot-token";
   config.llm.api_key = "llm-key";
   config.database.url = "postgresql://app:db-password@db:5432/evolveai";
@@ -419,7 +422,7 @@ TEST(Config, RenderEffectiveMasksSecrets) {
   EXPECT_THAT(text, HasSubstr("bot_token = \"***\""));
   EXPECT_THAT(text, HasSubstr("webhook_secret = \"\""));
   EXPECT_THAT(text, HasSubstr("url = \"postgresql://app:***@db:5432/evolveai\""));
-  EXPECT_THAT(text, Not(HasSubstr(kLongSecret)));
+  EXPECT_THAT(text, Not(HasSubstr(long_secret())));
   EXPECT_THAT(text, Not(HasSubstr("bot-token")));
   EXPECT_THAT(text, Not(HasSubstr("llm-key")));
   EXPECT_THAT(text, Not(HasSubstr("db-password")));
@@ -465,17 +468,17 @@ TEST(Config, ConfiguredJwtSecretIsKeptAndNothingWritten) {
   const TempDir dir;
   app::Config config;
   config.server.data_dir = dir.path().string();
-  config.auth.jwt_secret = kLongSecret;
+  config.auth.jwt_secret = long_secret();
 
   app::ensure_jwt_secret(config);
 
-  EXPECT_EQ(config.auth.jwt_secret, kLongSecret);
+  EXPECT_EQ(config.auth.jwt_secret, long_secret());
   EXPECT_FALSE(fs::exists(dir.path() / "jwt_secret"));
 }
 
 TEST(Config, GroupReadableJwtSecretFileIsRefused) {
   const TempDir dir;
-  const fs::path file = dir.write("jwt_secret", kLongSecret + "\n");
+  const fs::path file = dir.write("jwt_secret", long_secret() + "\n");
   ASSERT_EQ(::chmod(file.c_str(), 0640), 0);
   app::Config config;
   config.server.data_dir = dir.path().string();

@@ -1,0 +1,84 @@
+#include "storage/store_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/errors.hpp"
+
+namespace evolveai::storage::support {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(StorageSupport, DaysAreUtcAndRoundTrip) {
+  const Time t = Time(std::chrono::sys_days(std::chrono::year(2024) / 2 / 29)) + 23h + 59min;
+  EXPECT_EQ(format_day(utc_day(t)), "2024-02-29");
+  EXPECT_EQ(parse_day("2024-02-29"), utc_day(t));
+  EXPECT_THROW((void)parse_day("2024-02-30"), std::invalid_argument);
+  EXPECT_THROW((void)parse_day("24-1-1"), std::invalid_argument);
+}
+
+TEST(StorageSupport, MicrosecondPrecisionRoundTrips) {
+  const Time t = Time(std::chrono::microseconds(1'700'000'000'123'456LL));
+  EXPECT_EQ(from_micros(to_micros(t)), t);
+  EXPECT_EQ(store_precision(t + 999ns), t);
+}
+
+TEST(StorageSupport, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("hello, Привет, 🙂"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("abc\xE2\x82"));       // truncated
+  EXPECT_THROW(require_storable_text("content", std::string("a\0b", 3)), core::Error);
+}
+
+TEST(StorageSupport, ChargeIdLengthIsEnforced) {
+  NewPayment p{std::string(255, 'c'), std::nullopt, 1, "XTR", 250, "month", 30};
+  EXPECT_NO_THROW(validate_new_payment(p));
+  p.charge_id = std::string(256, 'c');
+  EXPECT_THROW(validate_new_payment(p), core::Error);
+  p.charge_id.clear();
+  EXPECT_THROW(validate_new_payment(p), core::Error);
+}
+
+TEST(StorageSupport, Fts5QueryQuotesEveryTerm) {
+  EXPECT_EQ(fts5_all_terms_query(normalize_search_text("hello world")), "\"hello\" \"world\"");
+  EXPECT_EQ(fts5_all_terms_query(normalize_search_text("say \"hi\"")), "\"say\" \"\"\"hi\"\"\"");
+  EXPECT_EQ(fts5_all_terms_query(normalize_search_text("NEAR( a OR b")), "\"NEAR(\" \"a\" \"OR\" \"b\"");
+  EXPECT_EQ(fts5_all_terms_query(normalize_search_text("* & | !")), "");
+  EXPECT_EQ(fts5_all_terms_query(normalize_search_text("")), "");
+}
+
+TEST(StorageSupport, NormalizeDropsControlsMarkersAndBadBytes) {
+  EXPECT_EQ(normalize_search_text(std::string("a\0b\x01" "c\xFF" "d", 7)), "a b c d");
+  EXPECT_EQ(normalize_search_text("x\xEE\x80\x80y"), "x y");
+  EXPECT_LE(normalize_search_text(std::string(5000, 'a')).size(), kMaxSearchBytes);
+  // cut at a character boundary
+  const auto cut = normalize_search_text(std::string(kMaxSearchBytes - 1, 'a') + "Ж");
+  EXPECT_TRUE(is_valid_utf8(cut));
+}
+
+TEST(StorageSupport, RelevantWordsAreDistinctAndLowerCased) {
+  EXPECT_EQ(relevant_words("Jazz, jazz and MORE jazz! a to Привет"),
+            (std::vector<std::string>{"jazz", "and", "more", "Привет"}));
+  EXPECT_EQ(fts5_any_word_query({"jazz", "more"}), "\"jazz\" OR \"more\"");
+  EXPECT_EQ(websearch_any_word_query({"jazz", "more"}), "jazz or more");
+}
+
+TEST(StorageSupport, SnippetEscapesContentAndMarksMatches) {
+  const std::string raw = std::string("<b>") + std::string(kMarkStart) + "jazz" + std::string(kMarkEnd) + " & 'x\"";
+  EXPECT_EQ(render_snippet(raw), "&lt;b&gt;<mark>jazz</mark> &amp; &#39;x&quot;");
+  // stray or unbalanced markers never produce unbalanced tags
+  EXPECT_EQ(render_snippet(std::string(kMarkEnd) + "a" + std::string(kMarkStart) + "b"), "a<mark>b</mark>");
+}
+
+TEST(StorageSupport, FactsRoundTripThroughJson) {
+  const std::vector<std::string> facts{"likes \"jazz\"", "lives in Омск"};
+  EXPECT_EQ(facts_from_json(facts_to_json(facts)), facts);
+  EXPECT_TRUE(facts_from_json("not json").empty());
+}
+
+}  // namespace
+}  // namespace evolveai::storage::support
