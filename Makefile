@@ -28,6 +28,7 @@ run: build web
 	$(BIN) serve $(ARGS)
 
 test: setup build/$(TEST_PRESET)/build.ninja web
+	@scripts/setup-test-tools
 	cmake --build --preset $(TEST_PRESET)
 	EVOLVEAI_REQUIRE_PG=1 EVOLVEAI_REQUIRE_SERVICES=1 scripts/with-test-services ctest --preset $(TEST_PRESET) --output-on-failure -j2 --timeout 300
 

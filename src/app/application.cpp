@@ -13,7 +13,9 @@
 #include <random>
 #include <thread>
 
+#include "api/auth_routes.hpp"
 #include "api/health.hpp"
+#include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
 #include "app/store_wiring.hpp"
 #include "http/middleware.hpp"
@@ -25,6 +27,9 @@
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
 #include "obs/process_metrics.hpp"
+#include "services/auth/password_hasher.hpp"
+#include "services/auth_service.hpp"
+#include "services/profile_service.hpp"
 #include "storage/store.hpp"
 
 namespace evolveai::app {
@@ -82,6 +87,12 @@ struct Application::Components {
         store(storage::open_store(
             store_settings(config, make_store_observer(logger, metrics, config.database.slow_query_threshold)),
             blocking, io.get_executor())),
+        access_tokens(crypto, access_token_settings(config)),
+        init_data_verifier(make_init_data_verifier(crypto, config)),
+        login_widget_verifier(make_login_widget_verifier(config)),
+        passwords(crypto),
+        auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger),
+        profiles(*store, config.limits.free_daily_messages, [] { return std::chrono::system_clock::now(); }),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
     health.add("database", [this]() -> Task<obs::CheckResult> {
@@ -95,8 +106,11 @@ struct Application::Components {
     pipeline.use(http::observe_middleware(logger, metrics));
     pipeline.use(http::error_middleware(logger));
     pipeline.use(http::deadline_middleware(config.server.request_timeout));
+    pipeline.use(api::authentication_middleware(auth));
 
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
+    api::add_auth_routes(router, auth);
+    api::add_profile_routes(router, profiles);
 
     server = std::make_unique<http::Server>(
         io, server_options(config), router, pipeline,
@@ -111,6 +125,13 @@ struct Application::Components {
   asio::io_context io;
   net::BlockingPool blocking;
   std::unique_ptr<storage::Store> store;
+  services::auth::CryptoInit crypto;
+  services::auth::AccessTokens access_tokens;
+  std::unique_ptr<services::auth::InitDataVerifier> init_data_verifier;
+  std::unique_ptr<services::auth::LoginWidgetVerifier> login_widget_verifier;
+  services::auth::PasswordHasher passwords;
+  services::AuthService auth;
+  services::ProfileService profiles;
   http::StaticFiles static_files;
   http::Router router;
   http::Pipeline pipeline;
@@ -156,6 +177,10 @@ http::Router& Application::router() {
 
 obs::HealthChecks& Application::health() {
   return components_->health;
+}
+
+storage::Store& Application::store() {
+  return *components_->store;
 }
 
 void Application::request_stop() {

@@ -13,6 +13,10 @@ namespace evolveai::obs {
 class HealthChecks;
 }
 
+namespace evolveai::storage {
+class Store;
+}
+
 namespace evolveai::app {
 
 /// The composition root: builds every long-lived component from the validated Config,
@@ -36,6 +40,8 @@ class Application {
   [[nodiscard]] http::Router& router();
   /// Readiness checks; components register theirs while being built.
   [[nodiscard]] obs::HealthChecks& health();
+  /// The store, for administrative commands and tests.
+  [[nodiscard]] storage::Store& store();
 
  private:
   struct Components;

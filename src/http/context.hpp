@@ -16,9 +16,9 @@ struct RequestContext {
   std::string route_label = "unmatched";
   const Route* route = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  /// Set by authentication middleware.
+  /// Set by the authentication middleware: the signed-in user, or the admin.
   std::optional<std::int64_t> user_id;
-  bool is_admin = false;
+  std::optional<std::int64_t> admin_id;
 };
 
 }  // namespace evolveai::http

@@ -25,9 +25,11 @@ class BlockingPool {
   template <typename F>
   auto run(F work) -> Task<std::invoke_result_t<F&>> {
     using Result = std::invoke_result_t<F&>;
-    co_return co_await boost::asio::co_spawn(
-        pool_.get_executor(), [work = std::move(work)]() mutable -> Task<Result> { co_return work(); },
-        boost::asio::use_awaitable);
+    // Every object is named before co_await: GCC 12 destroys temporaries inside a co_await
+    // expression twice, which double-frees whatever the lambda captured.
+    auto body = [work = std::move(work)]() mutable -> Task<Result> { co_return work(); };
+    auto spawned = boost::asio::co_spawn(pool_.get_executor(), std::move(body), boost::asio::use_awaitable);
+    co_return co_await std::move(spawned);
   }
 
   /// Finishes queued work and joins the threads.

@@ -1,5 +1,11 @@
 #pragma once
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -9,6 +15,7 @@
 #include "app/config.hpp"
 #include "http/router.hpp"
 #include "obs/health.hpp"
+#include "storage/store.hpp"
 
 namespace evolveai::testing {
 
@@ -25,6 +32,18 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// Runs a coroutine to completion on a private io_context and returns its result.
+template <typename T>
+T run_sync(Task<T> task) {
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    io.run_one_for(std::chrono::milliseconds(10));
+  }
+  return future.get();
+}
+
 /// Defaults fit for tests: a free port, two threads, quiet logs, data in `data_dir`.
 app::Config test_config(const std::filesystem::path& data_dir);
 
@@ -39,6 +58,8 @@ class TestApp {
   TestApp& operator=(const TestApp&) = delete;
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  /// The application's store, to arrange data the API cannot create (bans, admins).
+  [[nodiscard]] storage::Store& store() { return application_->store(); }
   /// Begins a graceful shutdown and waits for `run()` to return its exit code.
   int stop();
 
