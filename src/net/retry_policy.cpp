@@ -39,7 +39,8 @@ std::chrono::nanoseconds RetryPolicy::backoff_ceiling(unsigned failed_attempts) 
   const auto base = std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.base_delay);
   const auto cap = std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.max_delay);
   auto ceiling = base;
-  for (unsigned i = 1; i < failed_attempts && ceiling < cap; ++i) ceiling *= 2;
+  for (unsigned i = 1; i < failed_attempts && ceiling < cap; ++i)
+    ceiling *= 2;
   return std::min(ceiling, cap);
 }
 

@@ -48,9 +48,11 @@ class RetryPolicy {
       try {
         co_return co_await fn();
       } catch (const std::exception& e) {
-        if (!should_retry(attempt, e)) throw;
+        if (!should_retry(attempt, e))
+          throw;
         delay = backoff(attempt);
-        if (listener_) listener_(attempt, delay, e);
+        if (listener_)
+          listener_(attempt, delay, e);
       }
       co_await sleep(delay);
     }

@@ -51,7 +51,8 @@ int parse_version(const std::string& name, std::string_view dialect) {
   int version = 0;
   if (shaped) {
     const auto [end, ec] = std::from_chars(name.data(), name.data() + underscore, version);
-    if (ec != std::errc() || end != name.data() + underscore || version <= 0) version = 0;
+    if (ec != std::errc() || end != name.data() + underscore || version <= 0)
+      version = 0;
   }
   if (version == 0) {
     throw MigrationError("migration file " + std::string(dialect) + "/" + name +
@@ -72,8 +73,8 @@ std::vector<Migration> make_migrations(const std::vector<std::pair<std::string, 
   std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
-      throw MigrationError("migration files " + std::string(dialect) + "/" + out[i - 1].name + " and " +
-                           out[i].name + " share version " + std::to_string(out[i].version));
+      throw MigrationError("migration files " + std::string(dialect) + "/" + out[i - 1].name + " and " + out[i].name +
+                           " share version " + std::to_string(out[i].version));
     }
   }
   return out;
@@ -82,9 +83,11 @@ std::vector<Migration> make_migrations(const std::vector<std::pair<std::string, 
 std::vector<Migration> migrations_for(std::string_view dialect) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& m : embedded_migrations()) {
-    if (dialect == m.dialect) files.emplace_back(m.name, m.sql);
+    if (dialect == m.dialect)
+      files.emplace_back(m.name, m.sql);
   }
-  if (files.empty()) throw MigrationError("no migrations are compiled in for dialect " + std::string(dialect));
+  if (files.empty())
+    throw MigrationError("no migrations are compiled in for dialect " + std::string(dialect));
   return make_migrations(files, dialect);
 }
 
@@ -92,7 +95,8 @@ std::vector<MigrationStatus> compare_migrations(const std::vector<Migration>& kn
                                                 const std::vector<AppliedMigration>& applied) {
   std::map<int, MigrationStatus> by_version;
   std::map<int, const AppliedMigration*> recorded;
-  for (const auto& a : applied) recorded[a.version] = &a;
+  for (const auto& a : applied)
+    recorded[a.version] = &a;
   for (const auto& m : known) {
     MigrationStatus s{m.version, m.name, MigrationState::kPending, std::nullopt};
     if (auto it = recorded.find(m.version); it != recorded.end()) {
@@ -108,7 +112,8 @@ std::vector<MigrationStatus> compare_migrations(const std::vector<Migration>& kn
   }
   std::vector<MigrationStatus> out;
   out.reserve(by_version.size());
-  for (auto& [version, s] : by_version) out.push_back(std::move(s));
+  for (auto& [version, s] : by_version)
+    out.push_back(std::move(s));
   return out;
 }
 
@@ -125,7 +130,8 @@ Task<std::vector<MigrationStatus>> Migrator::status() {
     failure = std::current_exception();
   }
   co_await driver_.unlock();
-  if (failure) std::rethrow_exception(failure);
+  if (failure)
+    std::rethrow_exception(failure);
   co_return compare_migrations(known_, applied);
 }
 
@@ -144,9 +150,10 @@ Task<std::vector<MigrationStatus>> Migrator::up() {
       }
     }
     for (const auto& s : states) {
-      if (s.state != MigrationState::kPending) continue;
-      const auto& m = *std::find_if(known_.begin(), known_.end(),
-                                    [&](const Migration& k) { return k.version == s.version; });
+      if (s.state != MigrationState::kPending)
+        continue;
+      const auto& m =
+          *std::find_if(known_.begin(), known_.end(), [&](const Migration& k) { return k.version == s.version; });
       const Time now = clock_();
       bool applied_here = false;
       try {
@@ -156,14 +163,16 @@ Task<std::vector<MigrationStatus>> Migrator::up() {
       } catch (const std::exception& e) {
         throw MigrationError("migration " + dialect_ + "/" + m.name + " failed: " + e.what());
       }
-      if (!applied_here) continue;
+      if (!applied_here)
+        continue;
       done.push_back(MigrationStatus{m.version, m.name, MigrationState::kApplied, now});
     }
   } catch (...) {
     failure = std::current_exception();
   }
   co_await driver_.unlock();
-  if (failure) std::rethrow_exception(failure);
+  if (failure)
+    std::rethrow_exception(failure);
   co_return done;
 }
 

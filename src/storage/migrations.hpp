@@ -14,7 +14,7 @@ namespace evolveai::storage {
 /// One numbered migration of one dialect.
 struct Migration {
   int version = 0;
-  std::string name;      ///< the file name, e.g. `0001_initial.sql`
+  std::string name;  ///< the file name, e.g. `0001_initial.sql`
   std::string sql;
   std::string checksum;  ///< SHA-256 of the text, lower-case hex
 };
@@ -60,8 +60,8 @@ class MigrationError : public std::runtime_error {
 [[nodiscard]] std::vector<Migration> migrations_for(std::string_view dialect);
 
 /// Parses and checks (name, sql) pairs the same way; exposed for tests.
-[[nodiscard]] std::vector<Migration> make_migrations(
-    const std::vector<std::pair<std::string, std::string>>& files, std::string_view dialect);
+[[nodiscard]] std::vector<Migration> make_migrations(const std::vector<std::pair<std::string, std::string>>& files,
+                                                     std::string_view dialect);
 
 /// Compares known migrations with recorded ones, ordered by version.
 [[nodiscard]] std::vector<MigrationStatus> compare_migrations(const std::vector<Migration>& known,

@@ -10,7 +10,8 @@ namespace evolveai::storage {
 
 std::optional<std::filesystem::path> sqlite_path_from_url(std::string_view url) {
   constexpr std::string_view kScheme = "sqlite://";
-  if (!url.starts_with(kScheme) || url.size() == kScheme.size()) return std::nullopt;
+  if (!url.starts_with(kScheme) || url.size() == kScheme.size())
+    return std::nullopt;
   return std::filesystem::path(std::string(url.substr(kScheme.size())));
 }
 

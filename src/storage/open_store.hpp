@@ -19,8 +19,8 @@ namespace evolveai::storage {
 
 /// What the composition root hands over to open the configured engine.
 struct StoreSettings {
-  std::string url;             ///< `sqlite://<path>` or `postgresql://…` / `postgres://…`
-  std::size_t pool_size = 8;   ///< PostgreSQL connections, or SQLite reader connections
+  std::string url;            ///< `sqlite://<path>` or `postgresql://…` / `postgres://…`
+  std::size_t pool_size = 8;  ///< PostgreSQL connections, or SQLite reader connections
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds acquire_timeout{5000};  ///< PostgreSQL: wait for a free connection

@@ -75,8 +75,7 @@ class Store {
   virtual Task<std::vector<Message>> recent_messages(UserId user_id, std::size_t limit,
                                                      std::optional<std::size_t> char_budget) = 0;
   /// A page of history, newest first, older than `before_id` when given.
-  virtual Task<HistoryPage> history_page(UserId user_id, std::optional<MessageId> before_id,
-                                         std::size_t limit) = 0;
+  virtual Task<HistoryPage> history_page(UserId user_id, std::optional<MessageId> before_id, std::size_t limit) = 0;
   /// The message the client sent with this id.
   virtual Task<std::optional<Message>> find_message_by_client_id(UserId user_id,
                                                                  std::string_view client_message_id) = 0;
@@ -89,8 +88,7 @@ class Store {
   /// Forgets the user's messages, summary and facts.
   virtual Task<DeletedUserData> delete_user_data(UserId user_id) = 0;
   /// Full-text search in the user's own messages; any text is a valid query.
-  virtual Task<std::vector<SearchHit>> search_messages(UserId user_id, std::string_view text,
-                                                       std::size_t limit) = 0;
+  virtual Task<std::vector<SearchHit>> search_messages(UserId user_id, std::string_view text, std::size_t limit) = 0;
 
   // --- memory -------------------------------------------------------------------------
 
@@ -103,8 +101,8 @@ class Store {
   /// The reads of one chat turn in one call (one round trip on PostgreSQL): the user, the
   /// memory, the newest `recent_limit` messages and up to `relevant_limit` older messages
   /// that share words with `search_text`.
-  virtual Task<TurnContext> load_turn_context(UserId user_id, std::size_t recent_limit,
-                                              std::string_view search_text, std::size_t relevant_limit) = 0;
+  virtual Task<TurnContext> load_turn_context(UserId user_id, std::size_t recent_limit, std::string_view search_text,
+                                              std::size_t relevant_limit) = 0;
 
   // --- payments -------------------------------------------------------------------------
 
@@ -115,8 +113,8 @@ class Store {
   /// The payment by charge id.
   virtual Task<std::optional<Payment>> find_payment(std::string_view charge_id) = 0;
   /// Payments newest first, of one user or of everyone.
-  virtual Task<std::vector<Payment>> list_payments(std::optional<UserId> user_id,
-                                                   std::optional<PaymentId> before_id, std::size_t limit) = 0;
+  virtual Task<std::vector<Payment>> list_payments(std::optional<UserId> user_id, std::optional<PaymentId> before_id,
+                                                   std::size_t limit) = 0;
 
   // --- admins and audit -------------------------------------------------------------------
 
@@ -145,8 +143,7 @@ class Store {
   /// The job by id.
   virtual Task<std::optional<Job>> find_job(JobId job_id) = 0;
   /// Takes or renews a named lease (e.g. the Telegram poller); true when `owner` holds it.
-  virtual Task<bool> acquire_lease(std::string_view name, std::string_view owner,
-                                   std::chrono::milliseconds ttl) = 0;
+  virtual Task<bool> acquire_lease(std::string_view name, std::string_view owner, std::chrono::milliseconds ttl) = 0;
   /// Gives a lease up if `owner` holds it.
   virtual Task<void> release_lease(std::string_view name, std::string_view owner) = 0;
   /// A small persistent value (e.g. the Telegram update offset).

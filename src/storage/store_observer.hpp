@@ -23,8 +23,10 @@ struct StoreObserver {
 
   /// Reports one finished statement to on_statement and, when slow, to on_slow.
   void report(std::string_view statement, std::chrono::nanoseconds took, bool ok) const {
-    if (on_statement) on_statement(statement, took, ok);
-    if (on_slow && took >= slow_threshold) on_slow(statement, took);
+    if (on_statement)
+      on_statement(statement, took, ok);
+    if (on_slow && took >= slow_threshold)
+      on_slow(statement, took);
   }
 };
 

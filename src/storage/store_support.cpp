@@ -20,9 +20,13 @@ Time from_micros(std::int64_t micros) noexcept {
   return Time(std::chrono::duration_cast<Time::duration>(std::chrono::microseconds(micros)));
 }
 
-Time store_precision(Time t) noexcept { return from_micros(to_micros(t)); }
+Time store_precision(Time t) noexcept {
+  return from_micros(to_micros(t));
+}
 
-std::chrono::sys_days utc_day(Time t) noexcept { return std::chrono::floor<std::chrono::days>(t); }
+std::chrono::sys_days utc_day(Time t) noexcept {
+  return std::chrono::floor<std::chrono::days>(t);
+}
 
 std::string format_day(std::chrono::sys_days day) {
   const std::chrono::year_month_day ymd{day};
@@ -39,18 +43,23 @@ std::chrono::sys_days parse_day(std::string_view text) {
   const char* p = text.data();
   const char* end = text.data() + text.size();
   auto field = [&](auto& out, std::size_t width) {
-    if (static_cast<std::size_t>(end - p) < width) throw std::invalid_argument("bad day");
+    if (static_cast<std::size_t>(end - p) < width)
+      throw std::invalid_argument("bad day");
     auto [q, ec] = std::from_chars(p, p + width, out);
-    if (ec != std::errc() || q != p + width) throw std::invalid_argument("bad day");
+    if (ec != std::errc() || q != p + width)
+      throw std::invalid_argument("bad day");
     p = q;
   };
   field(y, 4);
-  if (p == end || *p++ != '-') throw std::invalid_argument("bad day");
+  if (p == end || *p++ != '-')
+    throw std::invalid_argument("bad day");
   field(m, 2);
-  if (p == end || *p++ != '-') throw std::invalid_argument("bad day");
+  if (p == end || *p++ != '-')
+    throw std::invalid_argument("bad day");
   field(d, 2);
   const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) throw std::invalid_argument("bad day");
+  if (!ymd.ok())
+    throw std::invalid_argument("bad day");
   return std::chrono::sys_days(ymd);
 }
 
@@ -64,7 +73,8 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t* code_poin
   char32_t cp = 0;
   char32_t min = 0;
   if (b0 < 0x80) {
-    if (code_point) *code_point = b0;
+    if (code_point)
+      *code_point = b0;
     return 1;
   } else if ((b0 & 0xE0) == 0xC0) {
     n = 2, cp = b0 & 0x1F, min = 0x80;
@@ -75,13 +85,17 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t* code_poin
   } else {
     return 0;
   }
-  if (i + n > s.size()) return 0;
+  if (i + n > s.size())
+    return 0;
   for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    if ((byte(i + k) & 0xC0) != 0x80)
+      return 0;
     cp = (cp << 6) | (byte(i + k) & 0x3F);
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  if (code_point) *code_point = cp;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  if (code_point)
+    *code_point = cp;
   return n;
 }
 
@@ -94,7 +108,8 @@ bool is_word_byte(unsigned char c) noexcept {
 bool is_valid_utf8(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t n = utf8_sequence(text, i);
-    if (n == 0) return false;
+    if (n == 0)
+      return false;
     i += n;
   }
   return true;
@@ -104,20 +119,23 @@ void require_storable_text(std::string_view field, std::string_view text) {
   if (text.find('\0') != std::string_view::npos) {
     throw core::validation_failed(std::string(field), "must not contain NUL characters");
   }
-  if (!is_valid_utf8(text)) throw core::validation_failed(std::string(field), "must be valid UTF-8");
+  if (!is_valid_utf8(text))
+    throw core::validation_failed(std::string(field), "must be valid UTF-8");
 }
 
 void require_json_object(std::string_view field, std::string_view text) {
   require_storable_text(field, text);
   boost::system::error_code ec;
   const auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) throw core::validation_failed(std::string(field), "must be a JSON object");
+  if (ec || !value.is_object())
+    throw core::validation_failed(std::string(field), "must be a JSON object");
 }
 
 std::string like_pattern_contains(std::string_view text) {
   std::string out = "%";
   for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    if (c == '%' || c == '_' || c == '\\')
+      out.push_back('\\');
     out.push_back(c);
   }
   out.push_back('%');
@@ -139,17 +157,22 @@ void validate_new_payment(const NewPayment& payment) {
     throw core::validation_failed("charge_id", "must be 1 to 255 characters");
   }
   require_storable_text("charge_id", payment.charge_id);
-  if (payment.provider_charge_id) require_storable_text("provider_charge_id", *payment.provider_charge_id);
+  if (payment.provider_charge_id)
+    require_storable_text("provider_charge_id", *payment.provider_charge_id);
   require_storable_text("currency", payment.currency);
   require_storable_text("plan", payment.plan);
-  if (payment.days <= 0) throw core::validation_failed("days", "must be positive");
+  if (payment.days <= 0)
+    throw core::validation_failed("days", "must be positive");
 }
 
-std::size_t clamp_limit(std::size_t limit) noexcept { return std::clamp<std::size_t>(limit, 1, kMaxPage); }
+std::size_t clamp_limit(std::size_t limit) noexcept {
+  return std::clamp<std::size_t>(limit, 1, kMaxPage);
+}
 
 std::string facts_to_json(const std::vector<std::string>& facts) {
   boost::json::array array;
-  for (const auto& f : facts) array.emplace_back(f);
+  for (const auto& f : facts)
+    array.emplace_back(f);
   return boost::json::serialize(array);
 }
 
@@ -157,9 +180,11 @@ std::vector<std::string> facts_from_json(std::string_view json) {
   std::vector<std::string> out;
   boost::system::error_code ec;
   const auto value = boost::json::parse(json, ec);
-  if (ec || !value.is_array()) return out;
+  if (ec || !value.is_array())
+    return out;
   for (const auto& item : value.as_array()) {
-    if (item.is_string()) out.emplace_back(item.as_string());
+    if (item.is_string())
+      out.emplace_back(item.as_string());
   }
   return out;
 }
@@ -177,7 +202,8 @@ std::string normalize_search_text(std::string_view text) {
     }
     const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
     const bool marker = cp == 0xE000 || cp == 0xE001;
-    if (out.size() + (control || marker ? 1 : n) > kMaxSearchBytes) break;
+    if (out.size() + (control || marker ? 1 : n) > kMaxSearchBytes)
+      break;
     if (control || marker) {
       out.push_back(' ');
     } else {
@@ -193,18 +219,23 @@ std::string fts5_all_terms_query(std::string_view normalized) {
   std::size_t terms = 0;
   std::size_t i = 0;
   while (i < normalized.size() && terms < kMaxSearchTerms) {
-    while (i < normalized.size() && normalized[i] == ' ') ++i;
+    while (i < normalized.size() && normalized[i] == ' ')
+      ++i;
     const std::size_t start = i;
-    while (i < normalized.size() && normalized[i] != ' ') ++i;
-    if (i == start) break;
+    while (i < normalized.size() && normalized[i] != ' ')
+      ++i;
+    if (i == start)
+      break;
     const std::string_view term = normalized.substr(start, i - start);
     if (!std::any_of(term.begin(), term.end(), [](char c) { return is_word_byte(static_cast<unsigned char>(c)); })) {
       continue;  // pure punctuation finds nothing in either engine
     }
-    if (!query.empty()) query.push_back(' ');
+    if (!query.empty())
+      query.push_back(' ');
     query.push_back('"');
     for (char c : term) {
-      if (c == '"') query.push_back('"');
+      if (c == '"')
+        query.push_back('"');
       query.push_back(c);
     }
     query.push_back('"');
@@ -219,18 +250,22 @@ std::vector<std::string> relevant_words(std::string_view text) {
   std::unordered_set<std::string> seen;
   std::size_t i = 0;
   while (i < normalized.size() && words.size() < kMaxRelevantWords) {
-    while (i < normalized.size() && !is_word_byte(static_cast<unsigned char>(normalized[i]))) ++i;
+    while (i < normalized.size() && !is_word_byte(static_cast<unsigned char>(normalized[i])))
+      ++i;
     const std::size_t start = i;
     std::size_t chars = 0;
     while (i < normalized.size() && is_word_byte(static_cast<unsigned char>(normalized[i]))) {
-      if ((static_cast<unsigned char>(normalized[i]) & 0xC0) != 0x80) ++chars;
+      if ((static_cast<unsigned char>(normalized[i]) & 0xC0) != 0x80)
+        ++chars;
       ++i;
     }
-    if (chars < 3) continue;
+    if (chars < 3)
+      continue;
     std::string word(normalized.substr(start, i - start));
     std::transform(word.begin(), word.end(), word.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    if (seen.insert(word).second) words.push_back(std::move(word));
+    if (seen.insert(word).second)
+      words.push_back(std::move(word));
   }
   return words;
 }
@@ -238,7 +273,8 @@ std::vector<std::string> relevant_words(std::string_view text) {
 std::string fts5_any_word_query(const std::vector<std::string>& words) {
   std::string query;
   for (const auto& w : words) {
-    if (!query.empty()) query += " OR ";
+    if (!query.empty())
+      query += " OR ";
     query += '"' + w + '"';  // words hold only letters and digits: no quote to double
   }
   return query;
@@ -247,7 +283,8 @@ std::string fts5_any_word_query(const std::vector<std::string>& words) {
 std::string websearch_any_word_query(const std::vector<std::string>& words) {
   std::string query;
   for (const auto& w : words) {
-    if (!query.empty()) query += " or ";
+    if (!query.empty())
+      query += " or ";
     query += w;
   }
   return query;
@@ -259,13 +296,15 @@ std::string render_snippet(std::string_view raw) {
   bool open = false;
   for (std::size_t i = 0; i < raw.size();) {
     if (raw.substr(i).starts_with(kMarkStart)) {
-      if (!open) out += "<mark>";
+      if (!open)
+        out += "<mark>";
       open = true;
       i += kMarkStart.size();
       continue;
     }
     if (raw.substr(i).starts_with(kMarkEnd)) {
-      if (open) out += "</mark>";
+      if (open)
+        out += "</mark>";
       open = false;
       i += kMarkEnd.size();
       continue;
@@ -280,7 +319,8 @@ std::string render_snippet(std::string_view raw) {
     }
     ++i;
   }
-  if (open) out += "</mark>";
+  if (open)
+    out += "</mark>";
   return out;
 }
 

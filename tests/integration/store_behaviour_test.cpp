@@ -68,7 +68,8 @@ class StoreBehaviour : public ::testing::TestWithParam<Engine> {
       futures.push_back(boost::asio::co_spawn(h_->io(), make(i), boost::asio::use_future));
     }
     std::vector<T> out;
-    for (auto& f : futures) out.push_back(f.get());
+    for (auto& f : futures)
+      out.push_back(f.get());
     return out;
   }
 
@@ -81,7 +82,8 @@ TEST_P(StoreBehaviour, MigrationsApplyOnceAndReportApplied) {
   EXPECT_TRUE(run(store().migrate_up()).empty());
   const auto status = run(store().migration_status());
   ASSERT_FALSE(status.empty());
-  for (const auto& s : status) EXPECT_EQ(s.state, MigrationState::kApplied) << s.name;
+  for (const auto& s : status)
+    EXPECT_EQ(s.state, MigrationState::kApplied) << s.name;
   EXPECT_NO_THROW(run(store().ping()));
 }
 
@@ -109,7 +111,8 @@ TEST_P(StoreBehaviour, ConcurrentNodesApplyMigrationsOnce) {
   const auto applied_b = fb.get();
   const auto known = migrations_for(std::string(a.dialect()));
   EXPECT_EQ(applied_a.size() + applied_b.size(), known.size());
-  for (const auto& s : fresh.run(b.migration_status())) EXPECT_EQ(s.state, MigrationState::kApplied) << s.name;
+  for (const auto& s : fresh.run(b.migration_status()))
+    EXPECT_EQ(s.state, MigrationState::kApplied) << s.name;
 }
 
 // --- users -------------------------------------------------------------------------------------
@@ -246,12 +249,14 @@ TEST_P(StoreBehaviour, ConcurrentQuotaWorkersGrantExactlyTheLimit) {
   const auto granted = concurrently(8, [&s, id](int) -> Task<int> {
     int n = 0;
     for (int i = 0; i < 500; ++i) {
-      if ((co_await s.take_quota_unit(id, 1000)).granted) ++n;
+      if ((co_await s.take_quota_unit(id, 1000)).granted)
+        ++n;
     }
     co_return n;
   });
   int total = 0;
-  for (int n : granted) total += n;
+  for (int n : granted)
+    total += n;
   EXPECT_EQ(total, 1000);
   EXPECT_EQ(run(store().find_user(u.id))->usage_count, 1000);
 }
@@ -322,7 +327,8 @@ TEST_P(StoreBehaviour, StatusRepliesRecentHistoryAndTail) {
   EXPECT_EQ(found_reply->role, Role::kAssistant);
   EXPECT_EQ(found_reply->tokens, 12);
 
-  for (int i = 0; i < 8; ++i) add_message(u.id, "m" + std::to_string(i));  // 2-byte contents
+  for (int i = 0; i < 8; ++i)
+    add_message(u.id, "m" + std::to_string(i));  // 2-byte contents
   const auto recent = run(store().recent_messages(u.id, 4, std::nullopt));
   ASSERT_EQ(recent.size(), 4U);
   EXPECT_EQ(recent.front().content, "m4");  // oldest first
@@ -398,7 +404,8 @@ TEST_P(StoreBehaviour, TwoSummaryWritersOnOneVersionOneWinsOneConflicts) {
       const MemoryWrite w{id, base, "writer " + std::to_string(i), {}, 2};
       co_return co_await s.write_memory(w);
     });
-    const int wins = static_cast<int>(std::count_if(results.begin(), results.end(), [](auto& r) { return r.has_value(); }));
+    const int wins =
+        static_cast<int>(std::count_if(results.begin(), results.end(), [](auto& r) { return r.has_value(); }));
     EXPECT_EQ(wins, 1);
     EXPECT_EQ(run(store().get_memory(u.id)).version, base + 1);
   }
@@ -422,7 +429,8 @@ TEST_P(StoreBehaviour, TurnContextReadsEverythingTogether) {
   add_message(u.id, "I adore jazz music and saxophones");
   add_message(u.id, "the weather is grey");
   add_message(u.id, "my cat is called Tom");
-  for (int i = 0; i < 3; ++i) add_message(u.id, "recent " + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    add_message(u.id, "recent " + std::to_string(i));
   ASSERT_TRUE(run(store().write_memory(MemoryWrite{u.id, 0, "summary", {"has a cat"}, 2})).has_value());
   const auto ctx = run(store().load_turn_context(u.id, 3, "Any new jazz records? Also, how is Tom?", 5));
   ASSERT_TRUE(ctx.user.has_value());
@@ -431,7 +439,8 @@ TEST_P(StoreBehaviour, TurnContextReadsEverythingTogether) {
   ASSERT_EQ(ctx.recent.size(), 3U);
   EXPECT_EQ(ctx.recent.front().content, "recent 0");
   std::set<std::string> relevant;
-  for (const auto& m : ctx.relevant) relevant.insert(m.content);
+  for (const auto& m : ctx.relevant)
+    relevant.insert(m.content);
   EXPECT_EQ(relevant, (std::set<std::string>{"I adore jazz music and saxophones", "my cat is called Tom"}));
   // nothing relevant, unknown user
   EXPECT_TRUE(run(store().load_turn_context(u.id, 3, "!!! ??", 5)).relevant.empty());
@@ -449,9 +458,10 @@ TEST_P(StoreBehaviour, SearchRanksAndMarksMatches) {
   const auto hits = run(store().search_messages(u.id, "jazz", 10));
   ASSERT_EQ(hits.size(), 2U);
   EXPECT_GE(hits[0].rank, hits[1].rank);
-  for (const auto& h : hits) EXPECT_NE(h.snippet_html.find("<mark>jazz</mark>"), std::string::npos) << h.snippet_html;
-  const auto html = std::find_if(hits.begin(), hits.end(),
-                                 [](auto& h) { return h.snippet_html.find("blues") != std::string::npos; });
+  for (const auto& h : hits)
+    EXPECT_NE(h.snippet_html.find("<mark>jazz</mark>"), std::string::npos) << h.snippet_html;
+  const auto html =
+      std::find_if(hits.begin(), hits.end(), [](auto& h) { return h.snippet_html.find("blues") != std::string::npos; });
   ASSERT_NE(html, hits.end());
   EXPECT_NE(html->snippet_html.find("&amp; blues"), std::string::npos) << html->snippet_html;
   // SQLite shows the tag escaped; PostgreSQL's parser drops markup from headlines altogether.
@@ -469,7 +479,8 @@ TEST_P(StoreBehaviour, SearchRanksAndMarksMatches) {
 /// True when `html`, with the <mark> tags taken out, holds no markup at all.
 bool only_marks_are_markup(std::string html) {
   for (const std::string tag : {"<mark>", "</mark>"}) {
-    for (auto pos = html.find(tag); pos != std::string::npos; pos = html.find(tag)) html.erase(pos, tag.size());
+    for (auto pos = html.find(tag); pos != std::string::npos; pos = html.find(tag))
+      html.erase(pos, tag.size());
   }
   return html.find('<') == std::string::npos && html.find('>') == std::string::npos &&
          html.find('"') == std::string::npos;
@@ -477,14 +488,14 @@ bool only_marks_are_markup(std::string html) {
 
 TEST_P(StoreBehaviour, HostileSearchInputsNeverFailAndSnippetsStayEscaped) {
   const User u = make_user(6003);
-  const std::vector<std::string> contents = {
-      "<script>alert('x')</script> search me",
-      "\"quoted\" words & <b>bold</b> OR 1=1 --",
-      "Привет мир, как дела? jazz",
-      "emoji 🙂 party 🎉 with friends",
-      "NEAR(a b) AND * NOT ^col:x",
-      "mixed Ελληνικά 中文 עברית text"};
-  for (const auto& c : contents) add_message(u.id, c);
+  const std::vector<std::string> contents = {"<script>alert('x')</script> search me",
+                                             "\"quoted\" words & <b>bold</b> OR 1=1 --",
+                                             "Привет мир, как дела? jazz",
+                                             "emoji 🙂 party 🎉 with friends",
+                                             "NEAR(a b) AND * NOT ^col:x",
+                                             "mixed Ελληνικά 中文 עברית text"};
+  for (const auto& c : contents)
+    add_message(u.id, c);
   const std::vector<std::string> hostile = {
       "' OR 1=1 --",
       "\"unclosed",
@@ -567,11 +578,12 @@ TEST_P(StoreBehaviour, AUserNeverSeesAnotherUsersMessages) {
   const User alice = make_user(7001, "Alice");
   const User bob = make_user(7002, "Bob");
   const Message bob_q = add_message(bob.id, "bob secret jazz plans", Role::kUser, "bob-1");
-  run(store().insert_message(
-      NewMessage{bob.id, Role::kAssistant, "bob jazz reply", false, 0, MessageStatus::kComplete, std::nullopt, bob_q.id}));
+  run(store().insert_message(NewMessage{bob.id, Role::kAssistant, "bob jazz reply", false, 0, MessageStatus::kComplete,
+                                        std::nullopt, bob_q.id}));
   add_message(alice.id, "alice talks about jazz too");
   const auto only_alice = [&](const std::vector<Message>& ms) {
-    for (const auto& m : ms) EXPECT_EQ(m.user_id, alice.id) << m.content;
+    for (const auto& m : ms)
+      EXPECT_EQ(m.user_id, alice.id) << m.content;
   };
   only_alice(run(store().recent_messages(alice.id, 100, std::nullopt)));
   only_alice(run(store().history_page(alice.id, std::nullopt, 100)).messages);
@@ -703,7 +715,8 @@ TEST_P(StoreBehaviour, JobsAreLeasedToOneWorkerWithExpiry) {
 }
 
 TEST_P(StoreBehaviour, ConcurrentLeasesNeverShareAJob) {
-  for (int i = 0; i < 10; ++i) run(store().enqueue_job(NewJob{"work", std::to_string(i), std::nullopt, std::nullopt}));
+  for (int i = 0; i < 10; ++i)
+    run(store().enqueue_job(NewJob{"work", std::to_string(i), std::nullopt, std::nullopt}));
   Store& s = store();
   const auto results = concurrently(6, [&s](int worker) -> Task<std::vector<JobId>> {
     std::vector<JobId> mine;
@@ -711,13 +724,15 @@ TEST_P(StoreBehaviour, ConcurrentLeasesNeverShareAJob) {
     const std::string owner = "w" + std::to_string(worker);
     for (;;) {
       auto job = co_await s.lease_job(kinds, owner, std::chrono::minutes(5));
-      if (!job) break;
+      if (!job)
+        break;
       mine.push_back(job->id);
     }
     co_return mine;
   });
   std::multiset<JobId> all;
-  for (const auto& r : results) all.insert(r.begin(), r.end());
+  for (const auto& r : results)
+    all.insert(r.begin(), r.end());
   EXPECT_EQ(all.size(), 10U);
   EXPECT_EQ(std::set<JobId>(all.begin(), all.end()).size(), 10U);
 }
@@ -753,9 +768,11 @@ TEST_P(StoreBehaviour, LeasesKvAndUpdateDedupe) {
 
 TEST_P(StoreBehaviour, RetentionDeletesOldMessagesInBatches) {
   const User u = make_user(9001);
-  for (int i = 0; i < 25; ++i) add_message(u.id, "old jazz " + std::to_string(i));
+  for (int i = 0; i < 25; ++i)
+    add_message(u.id, "old jazz " + std::to_string(i));
   h_->clock().advance(std::chrono::days(100));
-  for (int i = 0; i < 5; ++i) add_message(u.id, "new jazz " + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    add_message(u.id, "new jazz " + std::to_string(i));
   const auto before = h_->statements().count("messages.retention_batch");
   const auto deleted = run(store().delete_messages_older_than(h_->clock().now() - std::chrono::days(90), 10));
   EXPECT_EQ(deleted, 25);
@@ -783,7 +800,9 @@ TEST_P(StoreBehaviour, ExportHoldsAllOfTheUsersData) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreBehaviour, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& param) { return testing::engine_name(param.param); });
+                         [](const ::testing::TestParamInfo<Engine>& param) {
+                           return testing::engine_name(param.param);
+                         });
 
 }  // namespace
 }  // namespace evolveai::storage

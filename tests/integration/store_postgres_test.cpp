@@ -20,7 +20,8 @@ class PostgresStore : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto reason = evolveai::testing::postgres_unavailable_reason()) {
-      if (evolveai::testing::postgres_required()) FAIL() << "EVOLVEAI_REQUIRE_PG=1: " << *reason;
+      if (evolveai::testing::postgres_required())
+        FAIL() << "EVOLVEAI_REQUIRE_PG=1: " << *reason;
       GTEST_SKIP() << *reason;
     }
     h_ = std::make_unique<StoreHarness>(Engine::kPostgres);
@@ -65,7 +66,8 @@ TEST_F(PostgresStore, TurnContextReadsCostOneRoundTrip) {
 
 TEST_F(PostgresStore, ReadsReconnectAfterTheServerDropsConnections) {
   const User u = run(pg().upsert_user(TelegramIdentity{43, "Bob", std::nullopt, std::nullopt, std::nullopt}));
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(run(pg().find_user(u.id)).has_value());
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(run(pg().find_user(u.id)).has_value());
   h_->execute_raw(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
       "WHERE application_name = 'evolveai' AND pid <> pg_backend_pid()");
@@ -79,9 +81,9 @@ TEST_F(PostgresStore, ReadsReconnectAfterTheServerDropsConnections) {
 }
 
 TEST_F(PostgresStore, PoolAcquireTimesOutWhenExhausted) {
-  auto pool = Pool::create(h_->io().get_executor(),
-                           ConnectSettings{h_->pg_url(), 5s, 5s, {{"search_path", h_->pg_schema()}}},
-                           PoolSettings{1, 200ms, 30s, 30s}, StoreObserver{});
+  auto pool =
+      Pool::create(h_->io().get_executor(), ConnectSettings{h_->pg_url(), 5s, 5s, {{"search_path", h_->pg_schema()}}},
+                   PoolSettings{1, 200ms, 30s, 30s}, StoreObserver{});
   // Leases are not default-constructible, so they are held inside one coroutine.
   auto exhausted = [&]() -> Task<StoreErrorKind> {
     auto held = co_await pool->acquire();

@@ -42,7 +42,8 @@ T run(boost::asio::io_context& io, Task<T> task) {
           m.content = "crash test message " + std::to_string(i);
           const auto inserted = co_await store.insert_message(m);
           const MessageId id = inserted.message.id;
-          if (::write(fd, &id, sizeof id) != static_cast<ssize_t>(sizeof id)) ::_exit(3);
+          if (::write(fd, &id, sizeof id) != static_cast<ssize_t>(sizeof id))
+            ::_exit(3);
         }
       },
       boost::asio::detached);
@@ -82,7 +83,8 @@ TEST(SqliteCrash, KilledWriterLosesNoCommittedRow) {
   int status = 0;
   ::waitpid(child, &status, 0);
   EXPECT_TRUE(WIFSIGNALED(status));
-  while (::read(fds[0], &id, sizeof id) == static_cast<ssize_t>(sizeof id)) committed.insert(id);
+  while (::read(fds[0], &id, sizeof id) == static_cast<ssize_t>(sizeof id))
+    committed.insert(id);
   ::close(fds[0]);
   ASSERT_GE(committed.size(), 300U);
 
@@ -94,8 +96,10 @@ TEST(SqliteCrash, KilledWriterLosesNoCommittedRow) {
     const auto exported = run(io, store.export_user_data(user));
     ASSERT_TRUE(exported.has_value());
     std::set<MessageId> present;
-    for (const auto& m : exported->messages) present.insert(m.id);
-    for (MessageId c : committed) EXPECT_TRUE(present.contains(c)) << "committed message " << c << " is missing";
+    for (const auto& m : exported->messages)
+      present.insert(m.id);
+    for (MessageId c : committed)
+      EXPECT_TRUE(present.contains(c)) << "committed message " << c << " is missing";
     // the search index survived too
     EXPECT_FALSE(run(io, store.search_messages(user, "crash", 5)).empty());
   }

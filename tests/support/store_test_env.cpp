@@ -18,7 +18,9 @@ storage::Time TestClock::now() const {
   return storage::Time(std::chrono::duration_cast<storage::Time::duration>(std::chrono::microseconds(micros_.load())));
 }
 
-void TestClock::advance(std::chrono::microseconds by) { micros_ += by.count(); }
+void TestClock::advance(std::chrono::microseconds by) {
+  micros_ += by.count();
+}
 
 void TestClock::set(storage::Time t) {
   micros_ = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -28,12 +30,15 @@ storage::Clock TestClock::as_clock() {
   return [this] { return now(); };
 }
 
-std::string engine_name(Engine engine) { return engine == Engine::kSqlite ? "sqlite" : "postgres"; }
+std::string engine_name(Engine engine) {
+  return engine == Engine::kSqlite ? "sqlite" : "postgres";
+}
 
 void StatementLog::record(std::string_view name) {
   std::lock_guard lock(mutex_);
   auto it = counts_.find(name);
-  if (it == counts_.end()) it = counts_.emplace(std::string(name), 0).first;
+  if (it == counts_.end())
+    it = counts_.emplace(std::string(name), 0).first;
   ++it->second;
 }
 
@@ -71,7 +76,8 @@ std::atomic<int> schema_counter{0};
 
 std::filesystem::path make_temp_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "evolveai-store-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed");
   return pattern;
 }
 
@@ -81,7 +87,8 @@ StoreHarness::StoreHarness(Engine engine, std::size_t io_threads, bool migrate)
     : engine_(engine),
       clock_(storage::Time(std::chrono::sys_days(std::chrono::year(2024) / 5 / 10)) + std::chrono::hours(12)),
       work_(io_.get_executor()) {
-  for (std::size_t i = 0; i < io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  for (std::size_t i = 0; i < io_threads; ++i)
+    threads_.emplace_back([this] { io_.run(); });
   try {
     if (engine_ == Engine::kSqlite) {
       temp_dir_ = make_temp_dir();
@@ -91,7 +98,8 @@ StoreHarness::StoreHarness(Engine engine, std::size_t io_threads, bool migrate)
       pg_exec("DROP SCHEMA IF EXISTS " + pg_schema_ + " CASCADE; CREATE SCHEMA " + pg_schema_);
     }
     store_ = make_store();
-    if (migrate) run(store_->migrate_up());
+    if (migrate)
+      run(store_->migrate_up());
   } catch (...) {
     store_.reset();
     if (!pg_schema_.empty()) {
@@ -102,8 +110,10 @@ StoreHarness::StoreHarness(Engine engine, std::size_t io_threads, bool migrate)
     }
     work_.reset();
     io_.stop();
-    for (auto& t : threads_) t.join();
-    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_);
+    for (auto& t : threads_)
+      t.join();
+    if (!temp_dir_.empty())
+      std::filesystem::remove_all(temp_dir_);
     throw;
   }
 }
@@ -117,7 +127,8 @@ StoreHarness::~StoreHarness() {
     }
   }
   work_.reset();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
   blocking_.stop();
   if (!temp_dir_.empty()) {
     std::error_code ec;
@@ -145,7 +156,9 @@ std::unique_ptr<storage::Store> StoreHarness::make_store() {
   return std::make_unique<storage::postgres::PgStore>(std::move(options), io_.get_executor());
 }
 
-std::unique_ptr<storage::Store> StoreHarness::open_another() { return make_store(); }
+std::unique_ptr<storage::Store> StoreHarness::open_another() {
+  return make_store();
+}
 
 void StoreHarness::execute_raw(const std::string& sql) {
   if (engine_ == Engine::kSqlite) {
@@ -161,7 +174,8 @@ void StoreHarness::execute_raw(const std::string& sql) {
     std::string message = error ? error : "";
     sqlite3_free(error);
     sqlite3_close(db);
-    if (rc != SQLITE_OK) throw std::runtime_error("execute_raw: " + message);
+    if (rc != SQLITE_OK)
+      throw std::runtime_error("execute_raw: " + message);
     return;
   }
   pg_exec("SET search_path TO " + pg_schema_ + "; " + sql);

@@ -20,9 +20,10 @@ struct Transient : std::runtime_error {
 };
 
 RetryPolicy make_policy(unsigned attempts, double random_value) {
-  return RetryPolicy(RetrySettings{attempts, 100ms, 1000ms},
-                     [](const std::exception& e) { return dynamic_cast<const Transient*>(&e) != nullptr; },
-                     [random_value] { return random_value; });
+  return RetryPolicy(
+      RetrySettings{attempts, 100ms, 1000ms},
+      [](const std::exception& e) { return dynamic_cast<const Transient*>(&e) != nullptr; },
+      [random_value] { return random_value; });
 }
 
 /// Runs a coroutine to completion on a private io_context.
@@ -63,7 +64,8 @@ TEST(RetryPolicy, RetriesTransientFailuresThenSucceeds) {
   std::vector<std::chrono::nanoseconds> delays;
   int calls = 0;
   const int result = run(policy.run(RecordingSleeper{&delays}, [&]() -> Task<int> {
-    if (++calls < 3) throw Transient("busy");
+    if (++calls < 3)
+      throw Transient("busy");
     co_return 42;
   }));
   EXPECT_EQ(result, 42);
@@ -77,11 +79,12 @@ TEST(RetryPolicy, GivesUpAfterMaxAttemptsWithTheLastError) {
   const auto policy = make_policy(3, 0.5);
   std::vector<std::chrono::nanoseconds> delays;
   int calls = 0;
-  EXPECT_THROW(run(policy.run(RecordingSleeper{&delays}, [&]() -> Task<int> {
-                 ++calls;
-                 throw Transient("still busy");
-                 co_return 0;
-               })),
+  EXPECT_THROW(run(policy.run(RecordingSleeper{&delays},
+                              [&]() -> Task<int> {
+                                ++calls;
+                                throw Transient("still busy");
+                                co_return 0;
+                              })),
                Transient);
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(delays.size(), 2U);
@@ -91,11 +94,12 @@ TEST(RetryPolicy, DoesNotRetryNonRetryableFailures) {
   const auto policy = make_policy(5, 0.5);
   std::vector<std::chrono::nanoseconds> delays;
   int calls = 0;
-  EXPECT_THROW(run(policy.run(RecordingSleeper{&delays}, [&]() -> Task<void> {
-                 ++calls;
-                 throw std::logic_error("bug");
-                 co_return;
-               })),
+  EXPECT_THROW(run(policy.run(RecordingSleeper{&delays},
+                              [&]() -> Task<void> {
+                                ++calls;
+                                throw std::logic_error("bug");
+                                co_return;
+                              })),
                std::logic_error);
   EXPECT_EQ(calls, 1);
   EXPECT_TRUE(delays.empty());
@@ -104,11 +108,13 @@ TEST(RetryPolicy, DoesNotRetryNonRetryableFailures) {
 TEST(RetryPolicy, ListenerSeesEveryRetry) {
   auto policy = make_policy(4, 1.0);
   std::vector<unsigned> attempts;
-  policy.on_retry([&](unsigned attempt, std::chrono::nanoseconds, const std::exception&) { attempts.push_back(attempt); });
+  policy.on_retry(
+      [&](unsigned attempt, std::chrono::nanoseconds, const std::exception&) { attempts.push_back(attempt); });
   std::vector<std::chrono::nanoseconds> delays;
   int calls = 0;
   run(policy.run(RecordingSleeper{&delays}, [&]() -> Task<void> {
-    if (++calls < 4) throw Transient("x");
+    if (++calls < 4)
+      throw Transient("x");
     co_return;
   }));
   EXPECT_EQ(attempts, (std::vector<unsigned>{1, 2, 3}));
@@ -119,10 +125,12 @@ TEST(RetryPolicy, TimerSleeperWaitsOnTheExecutor) {
   const auto policy = make_policy(2, 0.0);  // zero delay: the timer fires at once
   int calls = 0;
   auto future = boost::asio::co_spawn(io,
-                                      policy.run(timer_sleeper(io.get_executor()), [&]() -> Task<int> {
-                                        if (++calls < 2) throw Transient("x");
-                                        co_return 7;
-                                      }),
+                                      policy.run(timer_sleeper(io.get_executor()),
+                                                 [&]() -> Task<int> {
+                                                   if (++calls < 2)
+                                                     throw Transient("x");
+                                                   co_return 7;
+                                                 }),
                                       boost::asio::use_future);
   io.run();
   EXPECT_EQ(future.get(), 7);

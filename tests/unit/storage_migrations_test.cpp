@@ -19,7 +19,8 @@ TEST(Migrations, EmbeddedFilesOfBothDialectsParse) {
   EXPECT_EQ(sqlite.front().checksum.size(), 64U);
   // the dialects evolve in step
   ASSERT_EQ(sqlite.size(), postgres.size());
-  for (std::size_t i = 0; i < sqlite.size(); ++i) EXPECT_EQ(sqlite[i].version, postgres[i].version);
+  for (std::size_t i = 0; i < sqlite.size(); ++i)
+    EXPECT_EQ(sqlite[i].version, postgres[i].version);
 }
 
 TEST(Migrations, MisnamedOrDuplicateFilesAreRejected) {

@@ -52,7 +52,11 @@ TEST(StorageSupport, Fts5QueryQuotesEveryTerm) {
 }
 
 TEST(StorageSupport, NormalizeDropsControlsMarkersAndBadBytes) {
-  EXPECT_EQ(normalize_search_text(std::string("a\0b\x01" "c\xFF" "d", 7)), "a b c d");
+  EXPECT_EQ(normalize_search_text(std::string("a\0b\x01"
+                                              "c\xFF"
+                                              "d",
+                                              7)),
+            "a b c d");
   EXPECT_EQ(normalize_search_text("x\xEE\x80\x80y"), "x y");
   EXPECT_LE(normalize_search_text(std::string(5000, 'a')).size(), kMaxSearchBytes);
   // cut at a character boundary

@@ -53,37 +53,45 @@ Params& Params::add_null() {
 
 const char* const* Params::values() const {
   pointers_.clear();
-  for (const auto& v : values_) pointers_.push_back(v ? v->c_str() : nullptr);
+  for (const auto& v : values_)
+    pointers_.push_back(v ? v->c_str() : nullptr);
   return pointers_.data();
 }
 
 Result& Result::operator=(Result&& other) noexcept {
   if (this != &other) {
-    if (result_) PQclear(result_);
+    if (result_)
+      PQclear(result_);
     result_ = std::exchange(other.result_, nullptr);
   }
   return *this;
 }
 
 Result::~Result() {
-  if (result_) PQclear(result_);
+  if (result_)
+    PQclear(result_);
 }
 
-int Result::rows() const noexcept { return result_ ? PQntuples(result_) : 0; }
+int Result::rows() const noexcept {
+  return result_ ? PQntuples(result_) : 0;
+}
 
 std::int64_t Result::affected() const {
   const char* text = result_ ? PQcmdTuples(result_) : "";
   return (text && *text) ? std::strtoll(text, nullptr, 10) : 0;
 }
 
-bool Result::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+bool Result::is_null(int row, int column) const {
+  return PQgetisnull(result_, row, column) != 0;
+}
 
 std::string_view Result::view(int row, int column) const {
   return {PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column))};
 }
 
 std::optional<std::string> Result::optional_text(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
+  if (is_null(row, column))
+    return std::nullopt;
   return text(row, column);
 }
 
@@ -91,16 +99,20 @@ std::int64_t Result::int64(int row, int column) const {
   const auto v = view(row, column);
   std::int64_t out = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size()) throw std::invalid_argument("not an integer: " + std::string(v));
+  if (ec != std::errc() || end != v.data() + v.size())
+    throw std::invalid_argument("not an integer: " + std::string(v));
   return out;
 }
 
 std::optional<std::int64_t> Result::optional_int64(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
+  if (is_null(row, column))
+    return std::nullopt;
   return int64(row, column);
 }
 
-bool Result::boolean(int row, int column) const { return view(row, column) == "t"; }
+bool Result::boolean(int row, int column) const {
+  return view(row, column) == "t";
+}
 
 double Result::real(int row, int column) const {
   const auto v = view(row, column);
@@ -109,15 +121,19 @@ double Result::real(int row, int column) const {
   return out;
 }
 
-Time Result::time(int row, int column) const { return parse_timestamp(view(row, column)); }
+Time Result::time(int row, int column) const {
+  return parse_timestamp(view(row, column));
+}
 
 std::optional<Time> Result::optional_time(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
+  if (is_null(row, column))
+    return std::nullopt;
   return time(row, column);
 }
 
 std::optional<std::chrono::sys_days> Result::optional_day(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
+  if (is_null(row, column))
+    return std::nullopt;
   return sup::parse_day(view(row, column));
 }
 
@@ -143,7 +159,8 @@ std::string format_timestamp(Time t) {
 
 Time parse_timestamp(std::string_view text) {
   // YYYY-MM-DD HH:MM:SS[.ffffff](+|-)HH[:MM[:SS]]
-  if (text.size() < 19 || text[10] != ' ') throw std::invalid_argument("bad timestamp: " + std::string(text));
+  if (text.size() < 19 || text[10] != ' ')
+    throw std::invalid_argument("bad timestamp: " + std::string(text));
   const auto day = sup::parse_day(text.substr(0, 10));
   auto number = [&](std::size_t pos, std::size_t width) {
     int out = 0;
@@ -167,13 +184,15 @@ Time parse_timestamp(std::string_view text) {
       }
       ++pos;
     }
-    for (; digits < 6; ++digits) fraction *= 10;
+    for (; digits < 6; ++digits)
+      fraction *= 10;
     us += fraction;
   }
   if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     const int sign = text[pos] == '+' ? 1 : -1;
     std::int64_t offset = number(pos + 1, 2) * 3600LL;
-    if (pos + 6 <= text.size() && text[pos + 3] == ':') offset += number(pos + 4, 2) * 60LL;
+    if (pos + 6 <= text.size() && text[pos + 3] == ':')
+      offset += number(pos + 4, 2) * 60LL;
     us -= sign * offset * 1'000'000LL;
   }
   return sup::from_micros(us);
@@ -186,9 +205,12 @@ namespace {
 void ignore_notice(void*, const char*) {}
 
 StoreErrorKind kind_for(std::string_view state) {
-  if (state == "40001" || state == "40P01" || state == "55P03") return StoreErrorKind::kTransient;
-  if (state.starts_with("23")) return StoreErrorKind::kConstraint;
-  if (state == "57014") return StoreErrorKind::kTimeout;
+  if (state == "40001" || state == "40P01" || state == "55P03")
+    return StoreErrorKind::kTransient;
+  if (state.starts_with("23"))
+    return StoreErrorKind::kConstraint;
+  if (state == "57014")
+    return StoreErrorKind::kTimeout;
   if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
     return StoreErrorKind::kConnectionLost;
   }
@@ -199,7 +221,8 @@ StoreErrorKind kind_for(std::string_view state) {
 std::string escape_option(std::string_view value) {
   std::string out;
   for (char c : value) {
-    if (c == ' ' || c == '\\') out.push_back('\\');
+    if (c == ' ' || c == '\\')
+      out.push_back('\\');
     out.push_back(c);
   }
   return out;
@@ -207,7 +230,8 @@ std::string escape_option(std::string_view value) {
 
 std::string trim_message(const char* message) {
   std::string out = message ? message : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
   return out;
 }
 
@@ -237,7 +261,8 @@ Task<std::unique_ptr<Connection>> Connection::connect(boost::asio::any_io_execut
   const char* keywords[] = {"dbname", "options", "application_name", "client_encoding", nullptr};
   const char* values[] = {settings.url.c_str(), options.c_str(), "evolveai", "UTF8", nullptr};
   pg_conn* raw = PQconnectStartParams(keywords, values, 1);
-  if (raw == nullptr) throw StoreError(StoreErrorKind::kConnect, "connect", "libpq could not allocate a connection");
+  if (raw == nullptr)
+    throw StoreError(StoreErrorKind::kConnect, "connect", "libpq could not allocate a connection");
   std::unique_ptr<Connection> connection(new Connection(executor, raw));
   if (PQstatus(raw) == CONNECTION_BAD) {
     throw StoreError(StoreErrorKind::kConnect, "connect", trim_message(PQerrorMessage(raw)));
@@ -252,12 +277,12 @@ Task<std::unique_ptr<Connection>> Connection::connect(boost::asio::any_io_execut
     // libpq may open a new socket between polls (another host, SSL fallback): watch anew.
     connection->watch_socket();
     try {
-      co_await connection->wait(status == PGRES_POLLING_READING, status == PGRES_POLLING_WRITING, deadline,
-                                "connect");
+      co_await connection->wait(status == PGRES_POLLING_READING, status == PGRES_POLLING_WRITING, deadline, "connect");
     } catch (const StoreError& e) {
       failure = e.what();
     }
-    if (!failure.empty()) throw StoreError(StoreErrorKind::kConnect, "connect", failure);
+    if (!failure.empty())
+      throw StoreError(StoreErrorKind::kConnect, "connect", failure);
     status = PQconnectPoll(raw);
   }
   if (PQsetnonblocking(raw, 1) != 0) {
@@ -276,12 +301,17 @@ void Connection::watch_socket() {
     (void)socket_.release();
   }
   const int fd = PQsocket(conn_);
-  if (fd >= 0) socket_.assign(fd);
+  if (fd >= 0)
+    socket_.assign(fd);
 }
 
-bool Connection::broken() const { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
+bool Connection::broken() const {
+  return broken_ || PQstatus(conn_) != CONNECTION_OK;
+}
 
-bool Connection::idle_in_transaction_free() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+bool Connection::idle_in_transaction_free() const {
+  return PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
 
 void Connection::fail(std::string_view name, std::string_view detail, bool lost) {
   broken_ = broken_ || lost;
@@ -295,7 +325,8 @@ Task<void> Connection::wait(bool read, bool write, std::chrono::steady_clock::ti
   using boost::asio::as_tuple;
   using boost::asio::use_awaitable;
   using Wait = boost::asio::posix::stream_descriptor::wait_type;
-  if (!socket_.is_open()) fail(name, "the connection has no socket", true);
+  if (!socket_.is_open())
+    fail(name, "the connection has no socket", true);
   boost::asio::steady_timer timer(executor_, deadline);
   boost::system::error_code ec;
   bool timed_out = false;
@@ -304,35 +335,44 @@ Task<void> Connection::wait(bool read, bool write, std::chrono::steady_clock::ti
                        socket_.async_wait(Wait::wait_write, as_tuple(use_awaitable)) ||
                        timer.async_wait(as_tuple(use_awaitable)));
     timed_out = r.index() == 2;
-    if (r.index() == 0) ec = std::get<0>(std::get<0>(r));
-    if (r.index() == 1) ec = std::get<0>(std::get<1>(r));
+    if (r.index() == 0)
+      ec = std::get<0>(std::get<0>(r));
+    if (r.index() == 1)
+      ec = std::get<0>(std::get<1>(r));
   } else {
     auto r = co_await (socket_.async_wait(read ? Wait::wait_read : Wait::wait_write, as_tuple(use_awaitable)) ||
                        timer.async_wait(as_tuple(use_awaitable)));
     timed_out = r.index() == 1;
-    if (r.index() == 0) ec = std::get<0>(std::get<0>(r));
+    if (r.index() == 0)
+      ec = std::get<0>(std::get<0>(r));
   }
   if (timed_out) {
     broken_ = true;  // the call's state on the server is unknown: never reuse this connection
     throw StoreError(StoreErrorKind::kTimeout, std::string(name), "no answer from the database in time");
   }
-  if (ec) fail(name, "waiting on the socket failed: " + ec.message(), true);
+  if (ec)
+    fail(name, "waiting on the socket failed: " + ec.message(), true);
 }
 
 Task<void> Connection::flush(std::chrono::steady_clock::time_point deadline, std::string_view name) {
   for (;;) {
     const int rc = PQflush(conn_);
-    if (rc == 0) co_return;
-    if (rc < 0) fail(name, {}, true);
+    if (rc == 0)
+      co_return;
+    if (rc < 0)
+      fail(name, {}, true);
     co_await wait(true, true, deadline, name);
-    if (PQconsumeInput(conn_) == 0) fail(name, {}, true);
+    if (PQconsumeInput(conn_) == 0)
+      fail(name, {}, true);
   }
 }
 
 Task<std::vector<Result>> Connection::pipeline(std::string_view name, std::span<const Query> queries) {
-  if (broken()) fail(name, "the connection was lost", true);
+  if (broken())
+    fail(name, "the connection was lost", true);
   const auto deadline = std::chrono::steady_clock::now() + call_timeout_;
-  if (PQenterPipelineMode(conn_) != 1) fail(name, {}, true);
+  if (PQenterPipelineMode(conn_) != 1)
+    fail(name, {}, true);
 
   enum class Kind { kPrepare, kQuery };
   struct Expected {
@@ -345,17 +385,21 @@ Task<std::vector<Result>> Connection::pipeline(std::string_view name, std::span<
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const Statement& st = *queries[i].statement;
     if (!prepared_.contains(st.name) && !preparing.contains(st.name)) {
-      if (PQsendPrepare(conn_, st.name, st.sql, 0, nullptr) != 1) fail(name, {}, true);
+      if (PQsendPrepare(conn_, st.name, st.sql, 0, nullptr) != 1)
+        fail(name, {}, true);
       expected.push_back({Kind::kPrepare, i, st.name});
       preparing.insert(st.name);
     }
     const Params& p = queries[i].params;
-    if (PQsendQueryPrepared(conn_, st.name, p.size(), p.values(), nullptr, nullptr, 0) != 1) fail(name, {}, true);
+    if (PQsendQueryPrepared(conn_, st.name, p.size(), p.values(), nullptr, nullptr, 0) != 1)
+      fail(name, {}, true);
     expected.push_back({Kind::kQuery, i, st.name});
   }
-  if (PQpipelineSync(conn_) != 1) fail(name, {}, true);
+  if (PQpipelineSync(conn_) != 1)
+    fail(name, {}, true);
   ++round_trips_;
-  if (counter_) ++*counter_;
+  if (counter_)
+    ++*counter_;
   co_await flush(deadline, name);
 
   std::vector<Result> results(queries.size());
@@ -364,7 +408,8 @@ Task<std::vector<Result>> Connection::pipeline(std::string_view name, std::span<
   std::size_t index = 0;
   bool synced = false;
   while (!synced) {
-    if (PQconsumeInput(conn_) == 0) fail(name, {}, true);
+    if (PQconsumeInput(conn_) == 0)
+      fail(name, {}, true);
     while (!synced && PQisBusy(conn_) == 0) {
       PGresult* raw = PQgetResult(conn_);
       if (raw == nullptr) {
@@ -377,7 +422,8 @@ Task<std::vector<Result>> Connection::pipeline(std::string_view name, std::span<
         synced = true;
         break;
       }
-      if (index >= expected.size()) fail(name, "unexpected result in pipeline", true);
+      if (index >= expected.size())
+        fail(name, "unexpected result in pipeline", true);
       const Expected& e = expected[index];
       if (status == PGRES_FATAL_ERROR) {
         if (error.empty()) {
@@ -388,18 +434,22 @@ Task<std::vector<Result>> Connection::pipeline(std::string_view name, std::span<
       } else if (status == PGRES_PIPELINE_ABORTED) {
         // skipped after an earlier failure
       } else if (e.kind == Kind::kPrepare) {
-        if (status == PGRES_COMMAND_OK) prepared_.insert(e.statement);
+        if (status == PGRES_COMMAND_OK)
+          prepared_.insert(e.statement);
       } else {
         results[e.query] = std::move(owned);
       }
     }
-    if (!synced) co_await wait(true, false, deadline, name);
+    if (!synced)
+      co_await wait(true, false, deadline, name);
   }
-  if (PQexitPipelineMode(conn_) != 1) fail(name, {}, true);
+  if (PQexitPipelineMode(conn_) != 1)
+    fail(name, {}, true);
   last_used_ = std::chrono::steady_clock::now();
   if (!error.empty()) {
     const auto kind = PQstatus(conn_) == CONNECTION_BAD ? StoreErrorKind::kConnectionLost : kind_for(sqlstate);
-    if (kind == StoreErrorKind::kConnectionLost) broken_ = true;
+    if (kind == StoreErrorKind::kConnectionLost)
+      broken_ = true;
     throw StoreError(kind, std::string(name), error, sqlstate);
   }
   co_return results;
@@ -412,16 +462,20 @@ Task<Result> Connection::execute(const Statement& statement, const Params& param
 }
 
 Task<void> Connection::exec_simple(std::string_view name, const std::string& sql) {
-  if (broken()) fail(name, "the connection was lost", true);
+  if (broken())
+    fail(name, "the connection was lost", true);
   const auto deadline = std::chrono::steady_clock::now() + call_timeout_;
-  if (PQsendQuery(conn_, sql.c_str()) != 1) fail(name, {}, true);
+  if (PQsendQuery(conn_, sql.c_str()) != 1)
+    fail(name, {}, true);
   ++round_trips_;
-  if (counter_) ++*counter_;
+  if (counter_)
+    ++*counter_;
   co_await flush(deadline, name);
   std::string error;
   std::string sqlstate;
   for (;;) {
-    if (PQconsumeInput(conn_) == 0) fail(name, {}, true);
+    if (PQconsumeInput(conn_) == 0)
+      fail(name, {}, true);
     bool done = false;
     while (PQisBusy(conn_) == 0) {
       PGresult* raw = PQgetResult(conn_);
@@ -436,13 +490,15 @@ Task<void> Connection::exec_simple(std::string_view name, const std::string& sql
         sqlstate = state ? state : "";
       }
     }
-    if (done) break;
+    if (done)
+      break;
     co_await wait(true, false, deadline, name);
   }
   last_used_ = std::chrono::steady_clock::now();
   if (!error.empty()) {
     const auto kind = PQstatus(conn_) == CONNECTION_BAD ? StoreErrorKind::kConnectionLost : kind_for(sqlstate);
-    if (kind == StoreErrorKind::kConnectionLost) broken_ = true;
+    if (kind == StoreErrorKind::kConnectionLost)
+      broken_ = true;
     throw StoreError(kind, std::string(name), error, sqlstate);
   }
 }

@@ -99,7 +99,7 @@ struct Query {
 struct ConnectSettings {
   std::string url;  ///< libpq connection URI or key=value string
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds statement_timeout{5000};  ///< server-side, per statement
+  std::chrono::milliseconds statement_timeout{5000};                  ///< server-side, per statement
   std::vector<std::pair<std::string, std::string>> session_settings;  ///< extra `-c name=value`
 };
 

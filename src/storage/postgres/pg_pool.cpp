@@ -20,7 +20,8 @@ Pool::Lease::Lease(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> conne
     : pool_(std::move(pool)), connection_(std::move(connection)) {}
 
 Pool::Lease::~Lease() {
-  if (pool_ && connection_) pool_->give_back(std::move(connection_));
+  if (pool_ && connection_)
+    pool_->give_back(std::move(connection_));
 }
 
 std::shared_ptr<Pool> Pool::create(boost::asio::any_io_executor executor, ConnectSettings connect,
@@ -112,7 +113,8 @@ void Pool::give_back(std::unique_ptr<Connection> connection) {
     } else {
       --self->open_;
       // A lost connection often means the server restarted: check the others before use.
-      for (auto& idle : self->idle_) idle->mark_suspect();
+      for (auto& idle : self->idle_)
+        idle->mark_suspect();
       connection.reset();
     }
     self->wake_one();
@@ -121,13 +123,15 @@ void Pool::give_back(std::unique_ptr<Connection> connection) {
 }
 
 void Pool::wake_one() {
-  if (waiters_.empty()) return;
+  if (waiters_.empty())
+    return;
   waiters_.front()->cancel();
   waiters_.pop_front();
 }
 
 void Pool::report() const {
-  if (observer_.on_pool) observer_.on_pool(in_use_, open_);
+  if (observer_.on_pool)
+    observer_.on_pool(in_use_, open_);
 }
 
 }  // namespace evolveai::storage::postgres

@@ -19,10 +19,10 @@ namespace evolveai::storage::postgres {
 
 /// Limits of the connection pool.
 struct PoolSettings {
-  std::size_t size = 8;                                  ///< connections at most
-  std::chrono::milliseconds acquire_timeout{5000};       ///< wait for a free connection at most this long
-  std::chrono::milliseconds health_check_after{30000};   ///< ping a connection idle longer than this before use
-  std::chrono::milliseconds call_timeout{30000};         ///< client-side bound of one call
+  std::size_t size = 8;                                 ///< connections at most
+  std::chrono::milliseconds acquire_timeout{5000};      ///< wait for a free connection at most this long
+  std::chrono::milliseconds health_check_after{30000};  ///< ping a connection idle longer than this before use
+  std::chrono::milliseconds call_timeout{30000};        ///< client-side bound of one call
 };
 
 /// A bounded pool of connections. Connections are opened on demand, health-checked when

@@ -65,7 +65,8 @@ Message read_message(const Result& r, int row) {
 std::vector<Message> read_messages(const Result& r) {
   std::vector<Message> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_message(r, i));
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back(read_message(r, i));
   return out;
 }
 
@@ -105,11 +106,13 @@ Job read_job(const Result& r, int row) {
   return j;
 }
 
-Admin read_admin(const Result& r, int row) { return Admin{r.int64(row, 0), r.text(row, 1), r.text(row, 2), r.time(row, 3)}; }
+Admin read_admin(const Result& r, int row) {
+  return Admin{r.int64(row, 0), r.text(row, 1), r.text(row, 2), r.time(row, 3)};
+}
 
 AuditEntry read_audit(const Result& r, int row) {
   return AuditEntry{r.int64(row, 0), r.optional_int64(row, 1), r.text(row, 2),
-                    r.text(row, 3),  r.text(row, 4),          r.time(row, 5)};
+                    r.text(row, 3),  r.text(row, 4),           r.time(row, 5)};
 }
 
 Memory read_memory(const Result& r, UserId user_id) {
@@ -210,11 +213,10 @@ constexpr Statement kMessagesAll{
     "messages.all",
     "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
     "FROM messages WHERE user_id = $1::bigint ORDER BY id"};
-constexpr Statement kUserDataDelete{
-    "user_data.delete",
-    "WITH m AS (DELETE FROM messages WHERE user_id = $1::bigint RETURNING 1), "
-    "mem AS (DELETE FROM memories WHERE user_id = $1::bigint RETURNING 1) "
-    "SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM mem)"};
+constexpr Statement kUserDataDelete{"user_data.delete",
+                                    "WITH m AS (DELETE FROM messages WHERE user_id = $1::bigint RETURNING 1), "
+                                    "mem AS (DELETE FROM memories WHERE user_id = $1::bigint RETURNING 1) "
+                                    "SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM mem)"};
 constexpr Statement kMessagesSearch{
     "messages.search",
     "SELECT m.id, m.role, m.created_at, ts_headline('simple', m.content, q, $4::text), ts_rank_cd(m.search, q) "
@@ -328,8 +330,7 @@ constexpr Statement kLeaseAcquire{
     "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3::timestamptz) "
     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
     "WHERE leases.owner = excluded.owner OR leases.expires_at <= $4::timestamptz RETURNING owner"};
-constexpr Statement kLeaseRelease{"leases.release",
-                                  "DELETE FROM leases WHERE name = $1::text AND owner = $2::text"};
+constexpr Statement kLeaseRelease{"leases.release", "DELETE FROM leases WHERE name = $1::text AND owner = $2::text"};
 constexpr Statement kKvGet{"kv.get", "SELECT value FROM kv WHERE key = $1::text"};
 constexpr Statement kKvSet{"kv.set",
                            "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3::timestamptz) "
@@ -345,10 +346,9 @@ constexpr Statement kCommit{"tx.commit", "COMMIT"};
 
 constexpr Statement kMigrationsList{"migrations.list",
                                     "SELECT version, name, checksum, applied_at FROM schema_migrations"};
-constexpr Statement kMigrationsRecord{
-    "migrations.record",
-    "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
-    "VALUES ($1::integer, $2, $3, $4::timestamptz) ON CONFLICT (version) DO NOTHING"};
+constexpr Statement kMigrationsRecord{"migrations.record",
+                                      "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                                      "VALUES ($1::integer, $2, $3, $4::timestamptz) ON CONFLICT (version) DO NOTHING"};
 const std::string kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
     "checksum text NOT NULL, applied_at timestamptz NOT NULL)";
@@ -360,7 +360,9 @@ std::string headline_options() {
          ", MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" \xE2\x80\xA6 \"";
 }
 
-std::string json_array(const std::vector<std::string>& items) { return sup::facts_to_json(items); }
+std::string json_array(const std::vector<std::string>& items) {
+  return sup::facts_to_json(items);
+}
 
 }  // namespace
 
@@ -390,9 +392,11 @@ PgStore::PgStore(PgStoreOptions options, boost::asio::any_io_executor executor)
       reads_(options_.retry, transient_or_lost),
       writes_(options_.retry, transient),
       sleeper_(net::timer_sleeper(executor_)) {
-  if (!options_.clock) options_.clock = [] { return std::chrono::system_clock::now(); };
+  if (!options_.clock)
+    options_.clock = [] { return std::chrono::system_clock::now(); };
   auto listener = [observer = options_.observer](unsigned attempt, std::chrono::nanoseconds, const std::exception& e) {
-    if (!observer.on_retry) return;
+    if (!observer.on_retry)
+      return;
     const auto* error = dynamic_cast<const StoreError*>(&e);
     observer.on_retry(error ? std::string_view(error->statement()) : std::string_view("unknown"), attempt,
                       error ? to_string(error->kind()) : "unknown");
@@ -403,7 +407,9 @@ PgStore::PgStore(PgStoreOptions options, boost::asio::any_io_executor executor)
 
 PgStore::~PgStore() = default;
 
-Time PgStore::now() const { return sup::store_precision(options_.clock()); }
+Time PgStore::now() const {
+  return sup::store_precision(options_.clock());
+}
 
 template <typename F>
 auto PgStore::op(const char* name, Retry retry, F fn) -> std::invoke_result_t<F&, Connection&> {
@@ -444,7 +450,8 @@ class PgStore::MigrationDriverImpl final : public MigrationDriver {
   ~MigrationDriverImpl() override {
     // Still holding the connection means unlock() did not run: close it so that the
     // session lock goes with it.
-    if (lease_) (*lease_)->mark_broken();
+    if (lease_)
+      (*lease_)->mark_broken();
   }
 
   Task<void> lock() override {
@@ -459,10 +466,11 @@ class PgStore::MigrationDriverImpl final : public MigrationDriver {
   }
 
   Task<void> unlock() override {
-    if (!lease_) co_return;
+    if (!lease_)
+      co_return;
     Connection& c = **lease_;
-    const std::string release = "SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) +
-                                "); RESET statement_timeout";
+    const std::string release =
+        "SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + "); RESET statement_timeout";
     co_await c.exec_simple("migrations.unlock", release);
     c.set_call_timeout(store_.options_.pool.call_timeout);
     lease_.reset();
@@ -531,9 +539,12 @@ Task<void> PgStore::ping() {
 
 Task<User> PgStore::upsert_user(const TelegramIdentity& identity) {
   sup::require_storable_text("first_name", identity.first_name);
-  if (identity.last_name) sup::require_storable_text("last_name", *identity.last_name);
-  if (identity.username) sup::require_storable_text("username", *identity.username);
-  if (identity.language_code) sup::require_storable_text("language_code", *identity.language_code);
+  if (identity.last_name)
+    sup::require_storable_text("last_name", *identity.last_name);
+  if (identity.username)
+    sup::require_storable_text("username", *identity.username);
+  if (identity.language_code)
+    sup::require_storable_text("language_code", *identity.language_code);
   Params p;
   p.add(identity.telegram_id)
       .add(identity.first_name)
@@ -552,7 +563,8 @@ Task<std::optional<User>> PgStore::find_user(UserId user_id) {
   p.add(user_id);
   co_return co_await op("users.find", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<User>> {
     const auto r = co_await c.execute(kUserFind, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_user(r, 0);
   });
 }
@@ -563,7 +575,8 @@ Task<std::optional<User>> PgStore::find_user_by_telegram_id(std::int64_t telegra
   co_return co_await op("users.find_by_telegram_id", Retry::kIdempotent,
                         [&](Connection& c) -> Task<std::optional<User>> {
                           const auto r = co_await c.execute(kUserFindByTelegram, p);
-                          if (r.rows() == 0) co_return std::nullopt;
+                          if (r.rows() == 0)
+                            co_return std::nullopt;
                           co_return read_user(r, 0);
                         });
 }
@@ -599,17 +612,18 @@ Task<bool> PgStore::set_premium_until(UserId user_id, std::optional<Time> until)
 Task<std::optional<Time>> PgStore::grant_premium(UserId user_id, std::chrono::days days) {
   Params p;
   p.add(user_id).add(now()).add(static_cast<std::int64_t>(days.count()));
-  co_return co_await op("users.grant_premium", Retry::kOnlyIfNotSent,
-                        [&](Connection& c) -> Task<std::optional<Time>> {
-                          const auto r = co_await c.execute(kUserPremiumExtend, p);
-                          if (r.rows() == 0) co_return std::nullopt;
-                          co_return r.optional_time(0, 0);
-                        });
+  co_return co_await op("users.grant_premium", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<std::optional<Time>> {
+    const auto r = co_await c.execute(kUserPremiumExtend, p);
+    if (r.rows() == 0)
+      co_return std::nullopt;
+    co_return r.optional_time(0, 0);
+  });
 }
 
 Task<std::vector<User>> PgStore::list_users(const UserListQuery& query) {
   std::optional<std::string> pattern;
-  if (query.text && !query.text->empty()) pattern = sup::like_pattern_contains(*query.text);
+  if (query.text && !query.text->empty())
+    pattern = sup::like_pattern_contains(*query.text);
   Params p;
   p.add(query.before_id.value_or(kNoUpperId))
       .add(query.premium)
@@ -620,7 +634,8 @@ Task<std::vector<User>> PgStore::list_users(const UserListQuery& query) {
   co_return co_await op("users.list", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<User>> {
     const auto r = co_await c.execute(kUserList, p);
     std::vector<User> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(read_user(r, i));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back(read_user(r, i));
     co_return out;
   });
 }
@@ -646,7 +661,8 @@ Task<QuotaGrant> PgStore::take_quota_unit(UserId user_id, std::int64_t free_limi
       co_return g;
     }
     const auto current = co_await c.execute(kQuotaPeek, peek);
-    if (current.rows() > 0) g.used = current.int64(0, 0);
+    if (current.rows() > 0)
+      g.used = current.int64(0, 0);
     co_return g;
   });
 }
@@ -654,9 +670,8 @@ Task<QuotaGrant> PgStore::take_quota_unit(UserId user_id, std::int64_t free_limi
 Task<void> PgStore::give_back_quota_unit(UserId user_id, std::chrono::sys_days day) {
   Params p;
   p.add(user_id).add(day);
-  co_await op("quota.give_back", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<void> {
-    co_await c.execute(kQuotaGiveBack, p);
-  });
+  co_await op("quota.give_back", Retry::kOnlyIfNotSent,
+              [&](Connection& c) -> Task<void> { co_await c.execute(kQuotaGiveBack, p); });
 }
 
 // --- messages -----------------------------------------------------------------------------------------
@@ -679,9 +694,11 @@ Task<InsertedMessage> PgStore::insert_message(const NewMessage& message) {
   const Retry retry = message.client_message_id ? Retry::kIdempotent : Retry::kOnlyIfNotSent;
   co_return co_await op("messages.insert", retry, [&](Connection& c) -> Task<InsertedMessage> {
     const auto r = co_await c.execute(kMessageInsert, p);
-    if (r.rows() > 0) co_return InsertedMessage{read_message(r, 0), true};
+    if (r.rows() > 0)
+      co_return InsertedMessage{read_message(r, 0), true};
     const auto existing = co_await c.execute(kMessageByClientId, find);
-    if (existing.rows() == 0) throw StoreError(StoreErrorKind::kOther, "messages.insert", "conflicting row vanished");
+    if (existing.rows() == 0)
+      throw StoreError(StoreErrorKind::kOther, "messages.insert", "conflicting row vanished");
     co_return InsertedMessage{read_message(existing, 0), false};
   });
 }
@@ -708,7 +725,8 @@ Task<std::vector<Message>> PgStore::recent_messages(UserId user_id, std::size_t 
     std::size_t used = 0;
     std::size_t keep = 0;
     for (const auto& m : newest) {
-      if (used + m.content.size() > *char_budget) break;
+      if (used + m.content.size() > *char_budget)
+        break;
       used += m.content.size();
       ++keep;
     }
@@ -740,7 +758,8 @@ Task<std::optional<Message>> PgStore::find_message_by_client_id(UserId user_id, 
   co_return co_await op("messages.find_by_client_id", Retry::kIdempotent,
                         [&](Connection& c) -> Task<std::optional<Message>> {
                           const auto r = co_await c.execute(kMessageByClientId, p);
-                          if (r.rows() == 0) co_return std::nullopt;
+                          if (r.rows() == 0)
+                            co_return std::nullopt;
                           co_return read_message(r, 0);
                         });
 }
@@ -750,7 +769,8 @@ Task<std::optional<Message>> PgStore::find_reply(UserId user_id, MessageId messa
   p.add(user_id).add(message_id);
   co_return co_await op("messages.find_reply", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<Message>> {
     const auto r = co_await c.execute(kMessageReply, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_message(r, 0);
   });
 }
@@ -784,7 +804,8 @@ Task<DeletedUserData> PgStore::delete_user_data(UserId user_id) {
 
 Task<std::vector<SearchHit>> PgStore::search_messages(UserId user_id, std::string_view text, std::size_t limit) {
   const std::string normalized = sup::normalize_search_text(text);
-  if (sup::fts5_all_terms_query(normalized).empty()) co_return std::vector<SearchHit>{};  // nothing to look for
+  if (sup::fts5_all_terms_query(normalized).empty())
+    co_return std::vector<SearchHit>{};  // nothing to look for
   Params p;
   p.add(user_id).add(normalized).add(as_int(sup::clamp_limit(limit))).add(headline_options());
   co_return co_await op("messages.search", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<SearchHit>> {
@@ -811,7 +832,8 @@ Task<Memory> PgStore::get_memory(UserId user_id) {
 
 Task<std::optional<std::int64_t>> PgStore::write_memory(const MemoryWrite& w) {
   sup::require_storable_text("summary", w.summary);
-  for (const auto& f : w.facts) sup::require_storable_text("facts", f);
+  for (const auto& f : w.facts)
+    sup::require_storable_text("facts", f);
   const std::string facts = sup::facts_to_json(w.facts);
   Params p;
   const Statement* statement = &kMemoryInsert;
@@ -821,12 +843,12 @@ Task<std::optional<std::int64_t>> PgStore::write_memory(const MemoryWrite& w) {
     statement = &kMemoryUpdate;
     p.add(w.user_id).add(w.summary).add(facts).add(w.last_summarized_message_id).add(w.base_version).add(now());
   }
-  co_return co_await op("memory.write", Retry::kOnlyIfNotSent,
-                        [&](Connection& c) -> Task<std::optional<std::int64_t>> {
-                          const auto r = co_await c.execute(*statement, p);
-                          if (r.rows() == 0) co_return std::nullopt;
-                          co_return r.int64(0, 0);
-                        });
+  co_return co_await op("memory.write", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<std::optional<std::int64_t>> {
+    const auto r = co_await c.execute(*statement, p);
+    if (r.rows() == 0)
+      co_return std::nullopt;
+    co_return r.int64(0, 0);
+  });
 }
 
 Task<TurnContext> PgStore::load_turn_context(UserId user_id, std::size_t recent_limit, std::string_view search_text,
@@ -854,11 +876,13 @@ Task<TurnContext> PgStore::load_turn_context(UserId user_id, std::size_t recent_
     const std::span<const Query> batch(queries);
     const auto results = co_await c.pipeline("turn_context.load", batch);
     TurnContext ctx;
-    if (results[0].rows() > 0) ctx.user = read_user(results[0], 0);
+    if (results[0].rows() > 0)
+      ctx.user = read_user(results[0], 0);
     ctx.memory = read_memory(results[1], user_id);
     ctx.recent = read_messages(results[2]);
     std::reverse(ctx.recent.begin(), ctx.recent.end());
-    if (with_relevant) ctx.relevant = read_messages(results[3]);
+    if (with_relevant)
+      ctx.relevant = read_messages(results[3]);
     co_return ctx;
   });
 }
@@ -890,7 +914,8 @@ Task<PaymentOutcome> PgStore::apply_payment(const NewPayment& payment) {
       co_return out;
     }
     const auto existing = co_await c.execute(kPaymentFind, find);
-    if (existing.rows() == 0) throw StoreError(StoreErrorKind::kOther, "payments.apply", "conflicting row vanished");
+    if (existing.rows() == 0)
+      throw StoreError(StoreErrorKind::kOther, "payments.apply", "conflicting row vanished");
     out.payment = read_payment(existing, 0);
     out.premium_until = existing.optional_time(0, 11);
     co_return out;
@@ -926,7 +951,8 @@ Task<std::optional<Payment>> PgStore::find_payment(std::string_view charge_id) {
   p.add(sup::normalize_search_text(charge_id));
   co_return co_await op("payments.find", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<Payment>> {
     const auto r = co_await c.execute(kPaymentFind, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_payment(r, 0);
   });
 }
@@ -938,7 +964,8 @@ Task<std::vector<Payment>> PgStore::list_payments(std::optional<UserId> user_id,
   co_return co_await op("payments.list", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<Payment>> {
     const auto r = co_await c.execute(kPaymentList, p);
     std::vector<Payment> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(read_payment(r, i));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back(read_payment(r, i));
     co_return out;
   });
 }
@@ -952,7 +979,8 @@ Task<std::optional<Admin>> PgStore::create_admin(std::string_view username, std:
   p.add(username).add(password_hash).add(now());
   co_return co_await op("admins.create", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<std::optional<Admin>> {
     const auto r = co_await c.execute(kAdminCreate, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_admin(r, 0);
   });
 }
@@ -962,7 +990,8 @@ Task<std::optional<Admin>> PgStore::find_admin(std::string_view username) {
   p.add(sup::normalize_search_text(username));
   co_return co_await op("admins.find", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<Admin>> {
     const auto r = co_await c.execute(kAdminFind, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_admin(r, 0);
   });
 }
@@ -985,7 +1014,8 @@ Task<std::vector<AuditEntry>> PgStore::list_audit(std::optional<AuditId> before_
   co_return co_await op("audit.list", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<AuditEntry>> {
     const auto r = co_await c.execute(kAuditList, p);
     std::vector<AuditEntry> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(read_audit(r, i));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back(read_audit(r, i));
     co_return out;
   });
 }
@@ -995,13 +1025,15 @@ Task<std::vector<AuditEntry>> PgStore::list_audit(std::optional<AuditId> before_
 Task<std::optional<JobId>> PgStore::enqueue_job(const NewJob& job) {
   sup::require_storable_text("kind", job.kind);
   sup::require_storable_text("payload", job.payload);
-  if (job.dedupe_key) sup::require_storable_text("dedupe_key", *job.dedupe_key);
+  if (job.dedupe_key)
+    sup::require_storable_text("dedupe_key", *job.dedupe_key);
   const Time t = now();
   Params p;
   p.add(job.kind).add(job.payload).add(job.dedupe_key).add(job.run_after.value_or(t)).add(t);
   co_return co_await op("jobs.enqueue", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<std::optional<JobId>> {
     const auto r = co_await c.execute(kJobEnqueue, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return r.int64(0, 0);
   });
 }
@@ -1013,7 +1045,8 @@ Task<std::optional<Job>> PgStore::lease_job(const std::vector<std::string>& kind
   p.add(t).add(owner).add(t + lease_for).add(json_array(kinds));
   co_return co_await op("jobs.lease", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<std::optional<Job>> {
     const auto r = co_await c.execute(kJobLease, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_job(r, 0);
   });
 }
@@ -1042,7 +1075,8 @@ Task<std::optional<Job>> PgStore::find_job(JobId job_id) {
   p.add(job_id);
   co_return co_await op("jobs.find", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<Job>> {
     const auto r = co_await c.execute(kJobFind, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return read_job(r, 0);
   });
 }
@@ -1060,9 +1094,8 @@ Task<bool> PgStore::acquire_lease(std::string_view name, std::string_view owner,
 Task<void> PgStore::release_lease(std::string_view name, std::string_view owner) {
   Params p;
   p.add(name).add(owner);
-  co_await op("leases.release", Retry::kIdempotent, [&](Connection& c) -> Task<void> {
-    co_await c.execute(kLeaseRelease, p);
-  });
+  co_await op("leases.release", Retry::kIdempotent,
+              [&](Connection& c) -> Task<void> { co_await c.execute(kLeaseRelease, p); });
 }
 
 Task<std::optional<std::string>> PgStore::kv_get(std::string_view key) {
@@ -1070,7 +1103,8 @@ Task<std::optional<std::string>> PgStore::kv_get(std::string_view key) {
   p.add(sup::normalize_search_text(key));
   co_return co_await op("kv.get", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<std::string>> {
     const auto r = co_await c.execute(kKvGet, p);
-    if (r.rows() == 0) co_return std::nullopt;
+    if (r.rows() == 0)
+      co_return std::nullopt;
     co_return r.text(0, 0);
   });
 }
@@ -1107,7 +1141,8 @@ Task<std::int64_t> PgStore::delete_messages_older_than(Time cutoff, std::size_t 
           co_return r.affected();
         });
     total += deleted;
-    if (deleted < batch) break;
+    if (deleted < batch)
+      break;
   }
   co_return total;
 }
@@ -1132,12 +1167,14 @@ Task<std::optional<UserExport>> PgStore::export_user_data(UserId user_id) {
   co_return co_await op("user_data.export", Retry::kIdempotent, [&](Connection& c) -> Task<std::optional<UserExport>> {
     const std::span<const Query> batch(queries);
     const auto results = co_await c.pipeline("user_data.export", batch);
-    if (results[1].rows() == 0) co_return std::nullopt;
+    if (results[1].rows() == 0)
+      co_return std::nullopt;
     UserExport out;
     out.user = read_user(results[1], 0);
     out.memory = read_memory(results[2], user_id);
     out.messages = read_messages(results[3]);
-    for (int i = 0; i < results[4].rows(); ++i) out.payments.push_back(read_payment(results[4], i));
+    for (int i = 0; i < results[4].rows(); ++i)
+      out.payments.push_back(read_payment(results[4], i));
     co_return out;
   });
 }

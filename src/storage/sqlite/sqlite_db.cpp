@@ -30,7 +30,8 @@ Statement::~Statement() {
 
 namespace {
 void check_bind(int rc, sqlite3_stmt* stmt, std::string_view name) {
-  if (rc != SQLITE_OK) throw_sqlite_error(rc, name, sqlite3_errmsg(sqlite3_db_handle(stmt)));
+  if (rc != SQLITE_OK)
+    throw_sqlite_error(rc, name, sqlite3_errmsg(sqlite3_db_handle(stmt)));
 }
 }  // namespace
 
@@ -57,8 +58,10 @@ Statement& Statement::bind_null(int index) {
 
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
   throw_sqlite_error(rc, name_, sqlite3_errmsg(sqlite3_db_handle(stmt_)));
 }
 
@@ -67,11 +70,17 @@ void Statement::run() {
   }
 }
 
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
-std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
+double Statement::real(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
   const auto* data = sqlite3_column_text(stmt_, column);
@@ -80,12 +89,14 @@ std::string Statement::text(int column) const {
 }
 
 std::optional<std::string> Statement::optional_text(int column) const {
-  if (is_null(column)) return std::nullopt;
+  if (is_null(column))
+    return std::nullopt;
   return text(column);
 }
 
 std::optional<std::int64_t> Statement::optional_int64(int column) const {
-  if (is_null(column)) return std::nullopt;
+  if (is_null(column))
+    return std::nullopt;
   return int64(column);
 }
 
@@ -112,7 +123,8 @@ Connection::Connection(const std::filesystem::path& path, bool create, std::chro
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  for (auto& [sql, stmt] : cache_)
+    sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -131,20 +143,24 @@ Statement Connection::prepare(std::string_view name, const char* sql) {
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) throw_sqlite_error(rc, name, sqlite3_errmsg(db_));
+    if (rc != SQLITE_OK)
+      throw_sqlite_error(rc, name, sqlite3_errmsg(db_));
     it = cache_.emplace(sql, stmt).first;
   }
   return Statement(it->second, name);
 }
 
-std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
+std::int64_t Connection::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 Transaction::Transaction(Connection& connection, bool exclusive) : connection_(connection) {
   connection_.exec("sqlite.begin", exclusive ? "BEGIN EXCLUSIVE" : "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!done_)
+    sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void Transaction::commit() {

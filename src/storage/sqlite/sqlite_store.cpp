@@ -30,8 +30,10 @@ User read_user(const Statement& s, int c = 0) {
   u.language_code = s.optional_text(c + 5);
   u.settings_json = s.text(c + 6);
   u.banned = s.int64(c + 7) != 0;
-  if (auto p = s.optional_int64(c + 8)) u.premium_until = sup::from_micros(*p);
-  if (auto d = s.optional_text(c + 9)) u.usage_day = sup::parse_day(*d);
+  if (auto p = s.optional_int64(c + 8))
+    u.premium_until = sup::from_micros(*p);
+  if (auto d = s.optional_text(c + 9))
+    u.usage_day = sup::parse_day(*d);
   u.usage_count = s.int64(c + 10);
   u.created_at = sup::from_micros(s.int64(c + 11));
   u.updated_at = sup::from_micros(s.int64(c + 12));
@@ -69,7 +71,8 @@ Payment read_payment(const Statement& s) {
   p.days = s.int64(7);
   p.status = payment_status_from_string(s.text(8));
   p.created_at = sup::from_micros(s.int64(9));
-  if (auto r = s.optional_int64(10)) p.refunded_at = sup::from_micros(*r);
+  if (auto r = s.optional_int64(10))
+    p.refunded_at = sup::from_micros(*r);
   return p;
 }
 
@@ -85,7 +88,8 @@ Job read_job(const Statement& s) {
   j.attempts = s.int64(5);
   j.run_after = sup::from_micros(s.int64(6));
   j.lease_owner = s.optional_text(7);
-  if (auto e = s.optional_int64(8)) j.lease_expires_at = sup::from_micros(*e);
+  if (auto e = s.optional_int64(8))
+    j.lease_expires_at = sup::from_micros(*e);
   j.last_error = s.optional_text(9);
   j.created_at = sup::from_micros(s.int64(10));
   return j;
@@ -102,7 +106,8 @@ AuditEntry read_audit(const Statement& s) {
 }
 
 std::optional<std::int64_t> micros(const std::optional<Time>& t) {
-  if (!t) return std::nullopt;
+  if (!t)
+    return std::nullopt;
   return sup::to_micros(*t);
 }
 
@@ -281,7 +286,8 @@ constexpr const char* kMigrationsRecord =
 std::optional<User> query_user(Connection& c, const char* sql, std::string_view name, std::int64_t key) {
   auto s = c.prepare(name, sql);
   s.bind(1, key);
-  if (!s.step()) return std::nullopt;
+  if (!s.step())
+    return std::nullopt;
   return read_user(s);
 }
 
@@ -302,7 +308,8 @@ Memory query_memory(Connection& c, UserId user_id) {
 
 std::vector<Message> query_messages(Statement& s) {
   std::vector<Message> out;
-  while (s.step()) out.push_back(read_message(s));
+  while (s.step())
+    out.push_back(read_message(s));
   return out;
 }
 
@@ -313,25 +320,27 @@ std::vector<Message> query_newest(Connection& c, UserId user_id, std::optional<M
   return query_messages(s);
 }
 
-std::optional<Message> query_message(Connection& c, const char* sql, std::string_view name, UserId user_id,
-                                     auto key) {
+std::optional<Message> query_message(Connection& c, const char* sql, std::string_view name, UserId user_id, auto key) {
   auto s = c.prepare(name, sql);
   s.bind(1, user_id).bind(2, key);
-  if (!s.step()) return std::nullopt;
+  if (!s.step())
+    return std::nullopt;
   return read_message(s);
 }
 
 std::optional<Payment> query_payment(Connection& c, std::string_view charge_id) {
   auto s = c.prepare("payments.find", kPaymentFind);
   s.bind(1, charge_id);
-  if (!s.step()) return std::nullopt;
+  if (!s.step())
+    return std::nullopt;
   return read_payment(s);
 }
 
 std::optional<Time> query_premium_until(Connection& c, UserId user_id) {
   auto s = c.prepare("users.premium_get", kUserPremiumGet);
   s.bind(1, user_id);
-  if (!s.step() || s.is_null(0)) return std::nullopt;
+  if (!s.step() || s.is_null(0))
+    return std::nullopt;
   return sup::from_micros(s.int64(0));
 }
 
@@ -358,9 +367,11 @@ class ReadSnapshot {
 
 SqliteStore::SqliteStore(SqliteStoreOptions options, net::BlockingPool& pool)
     : options_(std::move(options)), pool_(pool) {
-  if (!options_.clock) options_.clock = [] { return std::chrono::system_clock::now(); };
+  if (!options_.clock)
+    options_.clock = [] { return std::chrono::system_clock::now(); };
   options_.readers = std::max<std::size_t>(options_.readers, 1);
-  if (options_.path.has_parent_path()) std::filesystem::create_directories(options_.path.parent_path());
+  if (options_.path.has_parent_path())
+    std::filesystem::create_directories(options_.path.parent_path());
   writer_ = std::make_unique<Connection>(options_.path, true, options_.busy_timeout);
   for (std::size_t i = 0; i < options_.readers; ++i) {
     auto reader = std::make_unique<Connection>(options_.path, false, options_.busy_timeout);
@@ -371,7 +382,9 @@ SqliteStore::SqliteStore(SqliteStoreOptions options, net::BlockingPool& pool)
 
 SqliteStore::~SqliteStore() = default;
 
-Time SqliteStore::now() const { return sup::store_precision(options_.clock()); }
+Time SqliteStore::now() const {
+  return sup::store_precision(options_.clock());
+}
 
 std::unique_ptr<Connection> SqliteStore::acquire_reader() {
   std::unique_lock lock(readers_mutex_);
@@ -445,8 +458,8 @@ class SqliteStore::MigrationDriverImpl final : public MigrationDriver {
       std::vector<AppliedMigration> out;
       auto s = c.prepare("migrations.list", kMigrationsList);
       while (s.step()) {
-        out.push_back(AppliedMigration{static_cast<int>(s.int64(0)), s.text(1), s.text(2),
-                                       sup::from_micros(s.int64(3))});
+        out.push_back(
+            AppliedMigration{static_cast<int>(s.int64(0)), s.text(1), s.text(2), sup::from_micros(s.int64(3))});
       }
       return out;
     });
@@ -457,7 +470,8 @@ class SqliteStore::MigrationDriverImpl final : public MigrationDriver {
       {
         auto has = c.prepare("migrations.has", kMigrationsHas);
         has.bind(1, static_cast<std::int64_t>(migration.version));
-        if (has.step()) return false;  // another process applied it meanwhile
+        if (has.step())
+          return false;  // another process applied it meanwhile
       }
       c.exec("migrations.apply", migration.sql);
       auto record = c.prepare("migrations.record", kMigrationsRecord);
@@ -497,7 +511,8 @@ Task<std::string> SqliteStore::integrity_check() {
     auto s = c.prepare("integrity_check", kIntegrityCheck);
     while (s.step()) {
       const auto line = s.text(0);
-      if (line != "ok") problems += line + "\n";
+      if (line != "ok")
+        problems += line + "\n";
     }
     return problems;
   });
@@ -507,9 +522,12 @@ Task<std::string> SqliteStore::integrity_check() {
 
 Task<User> SqliteStore::upsert_user(const TelegramIdentity& identity) {
   sup::require_storable_text("first_name", identity.first_name);
-  if (identity.last_name) sup::require_storable_text("last_name", *identity.last_name);
-  if (identity.username) sup::require_storable_text("username", *identity.username);
-  if (identity.language_code) sup::require_storable_text("language_code", *identity.language_code);
+  if (identity.last_name)
+    sup::require_storable_text("last_name", *identity.last_name);
+  if (identity.username)
+    sup::require_storable_text("username", *identity.username);
+  if (identity.language_code)
+    sup::require_storable_text("language_code", *identity.language_code);
   const auto t = sup::to_micros(now());
   co_return co_await write("users.upsert", [&](Connection& c) {
     auto s = c.prepare("users.upsert", kUserUpsert);
@@ -525,8 +543,7 @@ Task<User> SqliteStore::upsert_user(const TelegramIdentity& identity) {
 }
 
 Task<std::optional<User>> SqliteStore::find_user(UserId user_id) {
-  co_return co_await read("users.find",
-                          [&](Connection& c) { return query_user(c, kUserFind, "users.find", user_id); });
+  co_return co_await read("users.find", [&](Connection& c) { return query_user(c, kUserFind, "users.find", user_id); });
 }
 
 Task<std::optional<User>> SqliteStore::find_user_by_telegram_id(std::int64_t telegram_id) {
@@ -563,19 +580,22 @@ Task<bool> SqliteStore::set_premium_until(UserId user_id, std::optional<Time> un
 Task<std::optional<Time>> SqliteStore::grant_premium(UserId user_id, std::chrono::days days) {
   const auto t = sup::to_micros(now());
   const auto span = std::chrono::duration_cast<std::chrono::microseconds>(days).count();
-  co_return co_await write("users.grant_premium", [&]( Connection& c) -> std::optional<Time> {
+  co_return co_await write("users.grant_premium", [&](Connection& c) -> std::optional<Time> {
     auto s = c.prepare("users.grant_premium", kUserPremiumExtend);
     s.bind(1, user_id).bind(2, t).bind(3, span);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return sup::from_micros(s.int64(0));
   });
 }
 
 Task<std::vector<User>> SqliteStore::list_users(const UserListQuery& query) {
   std::optional<std::string> pattern;
-  if (query.text && !query.text->empty()) pattern = sup::like_pattern_contains(*query.text);
+  if (query.text && !query.text->empty())
+    pattern = sup::like_pattern_contains(*query.text);
   std::optional<std::int64_t> premium;
-  if (query.premium) premium = *query.premium ? 1 : 0;
+  if (query.premium)
+    premium = *query.premium ? 1 : 0;
   const auto t = sup::to_micros(now());
   co_return co_await read("users.list", [&](Connection& c) {
     auto s = c.prepare("users.list", kUserList);
@@ -586,7 +606,8 @@ Task<std::vector<User>> SqliteStore::list_users(const UserListQuery& query) {
         .bind(5, query.text.value_or(""))
         .bind(6, as_int(sup::clamp_limit(query.limit)));
     std::vector<User> out;
-    while (s.step()) out.push_back(read_user(s));
+    while (s.step())
+      out.push_back(read_user(s));
     return out;
   });
 }
@@ -612,15 +633,17 @@ Task<QuotaGrant> SqliteStore::take_quota_unit(UserId user_id, std::int64_t free_
     }
     auto peek = c.prepare("quota.peek", kQuotaPeek);
     peek.bind(1, user_id).bind(2, day);
-    if (peek.step()) grant.used = peek.int64(0);
+    if (peek.step())
+      grant.used = peek.int64(0);
     return grant;
   });
 }
 
 Task<void> SqliteStore::give_back_quota_unit(UserId user_id, std::chrono::sys_days day) {
   const std::string text = sup::format_day(day);
-  co_await write("quota.give_back",
-                 [&](Connection& c) { c.prepare("quota.give_back", kQuotaGiveBack).bind(1, user_id).bind(2, text).run(); });
+  co_await write("quota.give_back", [&](Connection& c) {
+    c.prepare("quota.give_back", kQuotaGiveBack).bind(1, user_id).bind(2, text).run();
+  });
 }
 
 // --- messages ---------------------------------------------------------------------------------
@@ -640,7 +663,8 @@ Task<InsertedMessage> SqliteStore::insert_message(const NewMessage& message) {
           .bind(7, message.client_message_id)
           .bind(8, message.reply_to_id)
           .bind(9, t);
-      if (s.step()) return InsertedMessage{read_message(s), true};
+      if (s.step())
+        return InsertedMessage{read_message(s), true};
     }
     auto existing = query_message(c, kMessageByClientId, "messages.find_by_client_id", message.user_id,
                                   std::string_view(*message.client_message_id));
@@ -673,7 +697,8 @@ Task<std::vector<Message>> SqliteStore::recent_messages(UserId user_id, std::siz
     std::size_t used = 0;
     std::size_t keep = 0;
     for (const auto& m : newest) {
-      if (used + m.content.size() > *char_budget) break;
+      if (used + m.content.size() > *char_budget)
+        break;
       used += m.content.size();
       ++keep;
     }
@@ -686,8 +711,8 @@ Task<std::vector<Message>> SqliteStore::recent_messages(UserId user_id, std::siz
 Task<HistoryPage> SqliteStore::history_page(UserId user_id, std::optional<MessageId> before_id, std::size_t limit) {
   const std::size_t n = sup::clamp_limit(limit);
   HistoryPage page;
-  page.messages = co_await read("messages.history",
-                                [&](Connection& c) { return query_newest(c, user_id, before_id, n + 1); });
+  page.messages =
+      co_await read("messages.history", [&](Connection& c) { return query_newest(c, user_id, before_id, n + 1); });
   if (page.messages.size() > n) {
     page.messages.resize(n);
     page.next_before_id = page.messages.back().id;
@@ -740,7 +765,8 @@ Task<DeletedUserData> SqliteStore::delete_user_data(UserId user_id) {
 
 Task<std::vector<SearchHit>> SqliteStore::search_messages(UserId user_id, std::string_view text, std::size_t limit) {
   const std::string query = sup::fts5_all_terms_query(sup::normalize_search_text(text));
-  if (query.empty()) co_return std::vector<SearchHit>{};
+  if (query.empty())
+    co_return std::vector<SearchHit>{};
   co_return co_await read("messages.search", [&](Connection& c) {
     auto s = c.prepare("messages.search", kMessagesSearch);
     s.bind(1, user_id).bind(2, query).bind(3, as_int(sup::clamp_limit(limit)));
@@ -761,14 +787,16 @@ Task<Memory> SqliteStore::get_memory(UserId user_id) {
 
 Task<std::optional<std::int64_t>> SqliteStore::write_memory(const MemoryWrite& w) {
   sup::require_storable_text("summary", w.summary);
-  for (const auto& f : w.facts) sup::require_storable_text("facts", f);
+  for (const auto& f : w.facts)
+    sup::require_storable_text("facts", f);
   const std::string facts = sup::facts_to_json(w.facts);
   const auto t = sup::to_micros(now());
   co_return co_await write("memory.write", [&](Connection& c) -> std::optional<std::int64_t> {
     if (w.base_version == 0) {
       auto s = c.prepare("memory.insert", kMemoryInsert);
       s.bind(1, w.user_id).bind(2, w.summary).bind(3, facts).bind(4, w.last_summarized_message_id).bind(5, t);
-      if (!s.step()) return std::nullopt;
+      if (!s.step())
+        return std::nullopt;
       return s.int64(0);
     }
     auto s = c.prepare("memory.update", kMemoryUpdate);
@@ -778,13 +806,14 @@ Task<std::optional<std::int64_t>> SqliteStore::write_memory(const MemoryWrite& w
         .bind(4, w.last_summarized_message_id)
         .bind(5, w.base_version)
         .bind(6, t);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return s.int64(0);
   });
 }
 
-Task<TurnContext> SqliteStore::load_turn_context(UserId user_id, std::size_t recent_limit,
-                                                 std::string_view search_text, std::size_t relevant_limit) {
+Task<TurnContext> SqliteStore::load_turn_context(UserId user_id, std::size_t recent_limit, std::string_view search_text,
+                                                 std::size_t relevant_limit) {
   const std::string relevant_query = sup::fts5_any_word_query(sup::relevant_words(search_text));
   co_return co_await read("turn_context.load", [&](Connection& c) {
     ReadSnapshot snapshot(c);
@@ -830,7 +859,8 @@ Task<PaymentOutcome> SqliteStore::apply_payment(const NewPayment& p) {
     if (out.applied) {
       auto s = c.prepare("users.extend_premium", kUserPremiumExtend);
       s.bind(1, p.user_id).bind(2, t).bind(3, span);
-      if (!s.step()) throw StoreError(StoreErrorKind::kConstraint, "payments.apply", "payment for a missing user");
+      if (!s.step())
+        throw StoreError(StoreErrorKind::kConstraint, "payments.apply", "payment for a missing user");
       out.premium_until = sup::from_micros(s.int64(0));
     } else {
       out.payment = *query_payment(c, p.charge_id);
@@ -859,10 +889,12 @@ Task<RefundOutcome> SqliteStore::refund_payment(std::string_view charge_id) {
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::days(out.payment->days)).count();
       auto s = c.prepare("users.revoke_premium", kUserPremiumRevoke);
       s.bind(1, out.payment->user_id).bind(2, t).bind(3, span);
-      if (s.step() && !s.is_null(0)) out.premium_until = sup::from_micros(s.int64(0));
+      if (s.step() && !s.is_null(0))
+        out.premium_until = sup::from_micros(s.int64(0));
     } else {
       out.payment = query_payment(c, charge_id);
-      if (out.payment) out.premium_until = query_premium_until(c, out.payment->user_id);
+      if (out.payment)
+        out.premium_until = query_premium_until(c, out.payment->user_id);
     }
     tx.commit();
     return out;
@@ -873,13 +905,14 @@ Task<std::optional<Payment>> SqliteStore::find_payment(std::string_view charge_i
   co_return co_await read("payments.find", [&](Connection& c) { return query_payment(c, charge_id); });
 }
 
-Task<std::vector<Payment>> SqliteStore::list_payments(std::optional<UserId> user_id,
-                                                      std::optional<PaymentId> before_id, std::size_t limit) {
+Task<std::vector<Payment>> SqliteStore::list_payments(std::optional<UserId> user_id, std::optional<PaymentId> before_id,
+                                                      std::size_t limit) {
   co_return co_await read("payments.list", [&](Connection& c) {
     auto s = c.prepare("payments.list", kPaymentList);
     s.bind(1, user_id).bind(2, before_id.value_or(kNoUpperId)).bind(3, as_int(sup::clamp_limit(limit)));
     std::vector<Payment> out;
-    while (s.step()) out.push_back(read_payment(s));
+    while (s.step())
+      out.push_back(read_payment(s));
     return out;
   });
 }
@@ -893,7 +926,8 @@ Task<std::optional<Admin>> SqliteStore::create_admin(std::string_view username, 
   co_return co_await write("admins.create", [&](Connection& c) -> std::optional<Admin> {
     auto s = c.prepare("admins.create", kAdminCreate);
     s.bind(1, username).bind(2, password_hash).bind(3, t);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return read_admin(s);
   });
 }
@@ -902,7 +936,8 @@ Task<std::optional<Admin>> SqliteStore::find_admin(std::string_view username) {
   co_return co_await read("admins.find", [&](Connection& c) -> std::optional<Admin> {
     auto s = c.prepare("admins.find", kAdminFind);
     s.bind(1, username);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return read_admin(s);
   });
 }
@@ -925,7 +960,8 @@ Task<std::vector<AuditEntry>> SqliteStore::list_audit(std::optional<AuditId> bef
     auto s = c.prepare("audit.list", kAuditList);
     s.bind(1, before_id.value_or(kNoUpperId)).bind(2, as_int(sup::clamp_limit(limit)));
     std::vector<AuditEntry> out;
-    while (s.step()) out.push_back(read_audit(s));
+    while (s.step())
+      out.push_back(read_audit(s));
     return out;
   });
 }
@@ -940,7 +976,8 @@ Task<std::optional<JobId>> SqliteStore::enqueue_job(const NewJob& job) {
   co_return co_await write("jobs.enqueue", [&](Connection& c) -> std::optional<JobId> {
     auto s = c.prepare("jobs.enqueue", kJobEnqueue);
     s.bind(1, job.kind).bind(2, job.payload).bind(3, job.dedupe_key).bind(4, run_after).bind(5, sup::to_micros(t));
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return s.int64(0);
   });
 }
@@ -952,7 +989,8 @@ Task<std::optional<Job>> SqliteStore::lease_job(const std::vector<std::string>& 
   co_return co_await write("jobs.lease", [&](Connection& c) -> std::optional<Job> {
     auto s = c.prepare("jobs.lease", kJobLease);
     s.bind(1, sup::to_micros(t)).bind(2, owner).bind(3, sup::to_micros(t + lease_for)).bind(4, kinds_text);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return read_job(s);
   });
 }
@@ -985,7 +1023,8 @@ Task<std::optional<Job>> SqliteStore::find_job(JobId job_id) {
   co_return co_await read("jobs.find", [&](Connection& c) -> std::optional<Job> {
     auto s = c.prepare("jobs.find", kJobFind);
     s.bind(1, job_id);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return read_job(s);
   });
 }
@@ -1008,7 +1047,8 @@ Task<std::optional<std::string>> SqliteStore::kv_get(std::string_view key) {
   co_return co_await read("kv.get", [&](Connection& c) -> std::optional<std::string> {
     auto s = c.prepare("kv.get", kKvGet);
     s.bind(1, key);
-    if (!s.step()) return std::nullopt;
+    if (!s.step())
+      return std::nullopt;
     return s.text(0);
   });
 }
@@ -1017,7 +1057,8 @@ Task<void> SqliteStore::kv_set(std::string_view key, std::string_view value) {
   sup::require_storable_text("key", key);
   sup::require_storable_text("value", value);
   const auto t = sup::to_micros(now());
-  co_await write("kv.set", [&](Connection& c) { c.prepare("kv.set", kKvSet).bind(1, key).bind(2, value).bind(3, t).run(); });
+  co_await write("kv.set",
+                 [&](Connection& c) { c.prepare("kv.set", kKvSet).bind(1, key).bind(2, value).bind(3, t).run(); });
 }
 
 Task<bool> SqliteStore::mark_update_processed(std::int64_t update_id) {
@@ -1041,7 +1082,8 @@ Task<std::int64_t> SqliteStore::delete_messages_older_than(Time cutoff, std::siz
       return c.changes();
     });
     total += deleted;
-    if (deleted < batch) break;
+    if (deleted < batch)
+      break;
   }
   co_return total;
 }
@@ -1058,7 +1100,8 @@ Task<std::optional<UserExport>> SqliteStore::export_user_data(UserId user_id) {
   co_return co_await read("user_data.export", [&](Connection& c) -> std::optional<UserExport> {
     ReadSnapshot snapshot(c);
     auto user = query_user(c, kUserFind, "users.find", user_id);
-    if (!user) return std::nullopt;
+    if (!user)
+      return std::nullopt;
     UserExport out;
     out.user = std::move(*user);
     out.memory = query_memory(c, user_id);
@@ -1069,7 +1112,8 @@ Task<std::optional<UserExport>> SqliteStore::export_user_data(UserId user_id) {
     }
     auto s = c.prepare("payments.list", kPaymentList);
     s.bind(1, user_id).bind(2, kNoUpperId).bind(3, kNoUpperId);
-    while (s.step()) out.payments.push_back(read_payment(s));
+    while (s.step())
+      out.payments.push_back(read_payment(s));
     std::reverse(out.payments.begin(), out.payments.end());
     return out;
   });

@@ -21,7 +21,7 @@ struct SqliteStoreOptions {
   std::filesystem::path path;  ///< the database file; created if missing
   std::size_t readers = 4;     ///< reader connections (one writer besides)
   std::chrono::milliseconds busy_timeout{5000};
-  Clock clock;                 ///< defaults to the system clock
+  Clock clock;  ///< defaults to the system clock
   StoreObserver observer;
 };
 
