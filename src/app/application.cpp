@@ -15,9 +15,11 @@
 
 #include "api/auth_routes.hpp"
 #include "api/health.hpp"
+#include "api/rate_limit_middleware.hpp"
 #include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
 #include "app/store_wiring.hpp"
+#include "cache/local_rate_limiter.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -70,6 +72,22 @@ obs::Logger::Format log_format(const Config& config) {
 }
 
 /// Creates the data directory (the SQLite file, secrets and backups live there) before anything opens it.
+/// The named rate-limit policies routes refer to, from `[rate_limits]` (all per minute).
+api::RatePolicies rate_policies(const Config& config) {
+  const auto per_minute = [](std::string name, int limit) {
+    return cache::RatePolicy{std::move(name), static_cast<unsigned>(limit), std::chrono::minutes(1)};
+  };
+  const auto& limits = config.rate_limits;
+  api::RatePolicies policies;
+  for (auto policy : {per_minute("auth", limits.auth_per_min), per_minute("admin_login", limits.admin_login_per_min),
+                      per_minute("chat", limits.chat_per_min), per_minute("tts", limits.tts_per_min),
+                      per_minute("api", limits.api_per_min)}) {
+    auto name = policy.name;
+    policies.emplace(std::move(name), std::move(policy));
+  }
+  return policies;
+}
+
 Config with_data_dir(Config config) {
   std::filesystem::create_directories(config.server.data_dir);
   return config;
@@ -93,6 +111,7 @@ struct Application::Components {
         passwords(crypto),
         auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger),
         profiles(*store, config.limits.free_daily_messages, [] { return std::chrono::system_clock::now(); }),
+        policies(rate_policies(config)),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
     health.add("database", [this]() -> Task<obs::CheckResult> {
@@ -107,6 +126,7 @@ struct Application::Components {
     pipeline.use(http::error_middleware(logger));
     pipeline.use(http::deadline_middleware(config.server.request_timeout));
     pipeline.use(api::authentication_middleware(auth));
+    pipeline.use(api::rate_limit_middleware(local_limiter, policies));
 
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
     api::add_auth_routes(router, auth);
@@ -132,6 +152,8 @@ struct Application::Components {
   services::auth::PasswordHasher passwords;
   services::AuthService auth;
   services::ProfileService profiles;
+  cache::LocalRateLimiter local_limiter;
+  api::RatePolicies policies;
   http::StaticFiles static_files;
   http::Router router;
   http::Pipeline pipeline;
@@ -145,6 +167,7 @@ Application::~Application() = default;
 
 void Application::start() {
   auto& c = *components_;
+  api::check_route_policies(c.router, c.policies);
   if (c.config.database.migrate_on_start) {
     // Runs before any I/O thread exists: drive the io_context here until migrations finish.
     auto guard = asio::make_work_guard(c.io);

@@ -281,5 +281,41 @@ TEST_F(ApiAuth, AdminLoginDoesNotRevealWhetherTheNameExists) {
             boost::json::parse(unknown_name->body).at("error").at("message"));
 }
 
+TEST(ApiRateLimits, SignInIsLimitedPerIpAndRoutesPerUser) {
+  testing::TempDir dir;
+  auto config = testing::test_config(dir.path());
+  config.telegram.bot_token = kBotToken;
+  config.rate_limits.auth_per_min = 3;
+  config.rate_limits.api_per_min = 5;
+  testing::TestApp app(config);
+  std::string token;
+  for (int i = 0; i < 3; ++i) {
+    const auto init_data = testing::init_data_for(kBotToken, 778000 + i, "R", now_seconds());
+    const auto reply = testing::http_request(app.port(), "POST", "/api/v1/auth",
+                                             boost::json::serialize(boost::json::object{{"init_data", init_data}}),
+                                             {{"Content-Type", "application/json"}});
+    ASSERT_TRUE(reply);
+    ASSERT_EQ(reply->status, 200);
+    token = std::string(boost::json::parse(reply->body).at("access_token").as_string());
+  }
+  const auto limited =
+      testing::http_request(app.port(), "POST", "/api/v1/auth", "{}", {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_EQ(boost::json::parse(limited->body).at("error").at("code").as_string(), "rate_limited");
+  EXPECT_GE(std::stoi(limited->header("retry-after")), 1);
+
+  int ok = 0;
+  int refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto reply =
+        testing::http_request(app.port(), "GET", "/api/v1/profile", {}, {{"Authorization", "Bearer " + token}});
+    ASSERT_TRUE(reply);
+    (reply->status == 200 ? ok : refused) += 1;
+  }
+  EXPECT_EQ(ok, 5);
+  EXPECT_EQ(refused, 3);
+}
+
 }  // namespace
 }  // namespace evolveai
