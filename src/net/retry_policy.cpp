@@ -59,7 +59,7 @@ Task<void> sleep_on(boost::asio::any_io_executor executor, std::chrono::nanoseco
 
 }  // namespace
 
-RetryPolicy::Sleeper timer_sleeper(boost::asio::any_io_executor executor) {
+RetryPolicy::Sleeper timer_sleeper(const boost::asio::any_io_executor& executor) {
   return [executor](std::chrono::nanoseconds delay) { return sleep_on(executor, delay); };
 }
 

@@ -77,6 +77,6 @@ class RetryPolicy {
 };
 
 /// A Sleeper that waits on an Asio steady_timer of `executor`.
-[[nodiscard]] RetryPolicy::Sleeper timer_sleeper(boost::asio::any_io_executor executor);
+[[nodiscard]] RetryPolicy::Sleeper timer_sleeper(const boost::asio::any_io_executor& executor);
 
 }  // namespace evolveai::net

@@ -31,7 +31,7 @@ std::string migration_checksum(std::string_view text) {
   }
   static constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0x0f]);

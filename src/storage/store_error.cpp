@@ -4,7 +4,7 @@
 
 namespace evolveai::storage {
 
-StoreError::StoreError(StoreErrorKind kind, std::string statement, std::string detail, std::string sqlstate)
+StoreError::StoreError(StoreErrorKind kind, std::string statement, const std::string& detail, std::string sqlstate)
     : std::runtime_error(statement + ": " + detail + (sqlstate.empty() ? std::string() : " [" + sqlstate + "]")),
       kind_(kind),
       statement_(std::move(statement)),

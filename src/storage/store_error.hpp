@@ -20,7 +20,7 @@ enum class StoreErrorKind {
 /// and carries the engine's text; it is for logs, never for clients.
 class StoreError : public std::runtime_error {
  public:
-  StoreError(StoreErrorKind kind, std::string statement, std::string detail, std::string sqlstate = {});
+  StoreError(StoreErrorKind kind, std::string statement, const std::string& detail, std::string sqlstate = {});
 
   /// What kind of failure this is, for retry decisions.
   [[nodiscard]] StoreErrorKind kind() const noexcept { return kind_; }

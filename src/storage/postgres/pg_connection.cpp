@@ -321,7 +321,7 @@ void Connection::fail(std::string_view name, std::string_view detail, bool lost)
 
 Task<void> Connection::wait(bool read, bool write, std::chrono::steady_clock::time_point deadline,
                             std::string_view name) {
-  using namespace boost::asio::experimental::awaitable_operators;
+  using boost::asio::experimental::awaitable_operators::operator||;
   using boost::asio::as_tuple;
   using boost::asio::use_awaitable;
   using Wait = boost::asio::posix::stream_descriptor::wait_type;

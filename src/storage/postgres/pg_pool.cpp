@@ -13,7 +13,7 @@
 namespace evolveai::storage::postgres {
 
 namespace {
-const Statement kHealthCheck{"pool.health_check", "SELECT 1"};
+constexpr Statement kHealthCheck{"pool.health_check", "SELECT 1"};
 }  // namespace
 
 Pool::Lease::Lease(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> connection)
@@ -29,7 +29,7 @@ std::shared_ptr<Pool> Pool::create(boost::asio::any_io_executor executor, Connec
   return std::shared_ptr<Pool>(new Pool(std::move(executor), std::move(connect), settings, observer));
 }
 
-Pool::Pool(boost::asio::any_io_executor executor, ConnectSettings connect, PoolSettings settings,
+Pool::Pool(const boost::asio::any_io_executor& executor, ConnectSettings connect, PoolSettings settings,
            const StoreObserver& observer)
     : executor_(executor),
       strand_(boost::asio::make_strand(executor)),

@@ -62,7 +62,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   [[nodiscard]] std::uint64_t round_trips() const noexcept { return round_trips_->load(); }
 
  private:
-  Pool(boost::asio::any_io_executor executor, ConnectSettings connect, PoolSettings settings,
+  Pool(const boost::asio::any_io_executor& executor, ConnectSettings connect, PoolSettings settings,
        const StoreObserver& observer);
   Task<std::unique_ptr<Connection>> take();
   void give_back(std::unique_ptr<Connection> connection);

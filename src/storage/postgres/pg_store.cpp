@@ -349,7 +349,7 @@ constexpr Statement kMigrationsList{"migrations.list",
 constexpr Statement kMigrationsRecord{"migrations.record",
                                       "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
                                       "VALUES ($1::integer, $2, $3, $4::timestamptz) ON CONFLICT (version) DO NOTHING"};
-const std::string kMigrationsTable =
+constexpr const char* kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
     "checksum text NOT NULL, applied_at timestamptz NOT NULL)";
 
@@ -462,7 +462,8 @@ class PgStore::MigrationDriverImpl final : public MigrationDriver {
     co_await c.exec_simple("migrations.lock", no_timeout);
     const std::string take = "SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")";
     co_await c.exec_simple("migrations.lock", take);
-    co_await c.exec_simple("migrations.create_table", kMigrationsTable);
+    const std::string create_table = kMigrationsTable;
+    co_await c.exec_simple("migrations.create_table", create_table);
   }
 
   Task<void> unlock() override {
