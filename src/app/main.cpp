@@ -6,6 +6,7 @@
 
 #include "app/application.hpp"
 #include "app/build_info.hpp"
+#include "app/cli_storage.hpp"
 #include "app/config.hpp"
 #include "app/config_loader.hpp"
 
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
       config_cmd->add_subcommand("check", "Print the effective configuration (secrets masked) and every problem");
   check_cmd->add_option("-c,--config", config_path, "TOML configuration file");
 
+  evolveai::app::StorageCommands storage_commands;
+  evolveai::app::add_storage_commands(cli, storage_commands);
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -87,6 +91,14 @@ int main(int argc, char** argv) {
     }
     if (serve_cmd->parsed()) {
       return serve(config_path);
+    }
+    if (storage_commands.chosen()) {
+      auto loaded = load(storage_commands.config_path);
+      if (!loaded.ok()) {
+        print_problems(loaded.errors);
+        return 2;
+      }
+      return evolveai::app::run_storage_command(storage_commands, loaded.config, std::cout, std::cerr);
     }
   } catch (const ConfigError& error) {
     print_problems(error.messages());
