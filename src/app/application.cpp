@@ -18,6 +18,7 @@
 #include "api/rate_limit_middleware.hpp"
 #include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
+#include "app/cli_worker.hpp"
 #include "app/store_wiring.hpp"
 #include "cache/local_rate_limiter.hpp"
 #include "http/middleware.hpp"
@@ -32,6 +33,7 @@
 #include "services/auth/password_hasher.hpp"
 #include "services/auth_service.hpp"
 #include "services/profile_service.hpp"
+#include "services/scheduler.hpp"
 #include "storage/store.hpp"
 
 namespace evolveai::app {
@@ -88,6 +90,17 @@ api::RatePolicies rate_policies(const Config& config) {
   return policies;
 }
 
+/// The worker's periodic tasks from `[retention]` and `[backup]`.
+WorkerTaskOptions worker_options(const Config& config) {
+  WorkerTaskOptions options;
+  options.message_retention_days = config.retention.message_days;
+  options.message_retention_interval = config.retention.interval;
+  options.message_retention_batch = static_cast<std::size_t>(config.retention.batch_size);
+  options.processed_updates_interval = config.retention.interval;
+  options.backup_interval = config.backup.interval;
+  return options;
+}
+
 Config with_data_dir(Config config) {
   std::filesystem::create_directories(config.server.data_dir);
   return config;
@@ -114,6 +127,7 @@ struct Application::Components {
         policies(rate_policies(config)),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
+    scheduler = make_worker_tasks(*store, blocking, config, logger, metrics, worker_options(config));
     health.add("database", [this]() -> Task<obs::CheckResult> {
       co_await store->ping();
       co_return obs::CheckResult{true, false, ""};
@@ -145,6 +159,7 @@ struct Application::Components {
   asio::io_context io;
   net::BlockingPool blocking;
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<services::Scheduler> scheduler;
   services::auth::CryptoInit crypto;
   services::auth::AccessTokens access_tokens;
   std::unique_ptr<services::auth::InitDataVerifier> init_data_verifier;
@@ -180,6 +195,7 @@ void Application::start() {
     const auto applied = migrated.get();
     c.logger.info("database_ready", {{"dialect", c.store->dialect()}, {"migrations", applied.size()}});
   }
+  c.scheduler->start(c.io.get_executor());
   c.server->start();
   c.health.set_ready(true);
   c.logger.info("server_started", {{"host", c.config.server.host},
@@ -218,6 +234,8 @@ void Application::request_stop() {
         c.logger.info("shutdown_started", {{"open_connections", c.server->open_connections()},
                                            {"deadline_ms", c.config.server.shutdown_timeout.count()}});
         co_await c.server->shutdown(c.config.server.shutdown_timeout);
+        // Jobs stop at a safe point and release their leases.
+        co_await c.scheduler->stop();
         c.logger.info("shutdown_finished", {});
         c.io.stop();
       },

@@ -167,6 +167,7 @@ constexpr auto kTts = &Config::tts;
 constexpr auto kLimits = &Config::limits;
 constexpr auto kRateLimits = &Config::rate_limits;
 constexpr auto kBackup = &Config::backup;
+constexpr auto kRetention = &Config::retention;
 
 constexpr std::int64_t kManyPerMinute = 1'000'000;
 
@@ -295,6 +296,15 @@ constexpr std::array kKeys{
 
     text_key<kBackup, &BackupConfig::dir>("backup.dir", "Directory of local backups; empty: <data_dir>/backups."),
     int_key<kBackup, &BackupConfig::retention_days>("backup.retention_days", 1, 3650, "Days local backups are kept."),
+    duration_key<kBackup, &BackupConfig::interval>("backup.interval",
+                                                   "How often the worker takes a backup; 0 turns it off.", 0),
+
+    int_key<kRetention, &RetentionConfig::message_days>(
+        "retention.message_days", 0, 36500, "Chat messages older than this many days are deleted; 0 keeps them."),
+    duration_key<kRetention, &RetentionConfig::interval>("retention.interval",
+                                                         "How often old messages are looked for."),
+    int_key<kRetention, &RetentionConfig::batch_size>("retention.batch_size", 1, 100000,
+                                                      "Messages deleted per statement, so no lock is held long."),
 };
 
 /// Parses the unsigned decimal that makes up all of `text`.

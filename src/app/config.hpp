@@ -135,12 +135,22 @@ struct RateLimitsConfig {
 struct BackupConfig {
   std::string dir;  ///< empty in a source means `<data_dir>/backups`; resolved by the loader
   int retention_days = 7;
+  std::chrono::milliseconds interval = std::chrono::hours(24);  ///< 0 turns scheduled backups off
 
   bool operator==(const BackupConfig&) const = default;
 };
 
 /// The whole configuration: plain data that builds nothing; the composition root reads it.
 /// Default-constructed it holds the documented defaults before the loader's resolution.
+/// `[retention]`: how long chat history is kept.
+struct RetentionConfig {
+  int message_days = 0;  ///< messages older than this are deleted; 0 keeps them forever
+  std::chrono::milliseconds interval = std::chrono::hours(1);
+  int batch_size = 500;
+
+  bool operator==(const RetentionConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -153,6 +163,7 @@ struct Config {
   LimitsConfig limits;
   RateLimitsConfig rate_limits;
   BackupConfig backup;
+  RetentionConfig retention;
 
   bool operator==(const Config&) const = default;
 };

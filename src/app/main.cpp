@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   auto* check_cmd =
       config_cmd->add_subcommand("check", "Print the effective configuration (secrets masked) and every problem");
   check_cmd->add_option("-c,--config", config_path, "TOML configuration file");
+  auto* example_cmd = config_cmd->add_subcommand(
+      "example", "Print a configuration file listing every key with its default and meaning");
 
   evolveai::app::StorageCommands storage_commands;
   evolveai::app::add_storage_commands(cli, storage_commands);
@@ -84,6 +86,10 @@ int main(int argc, char** argv) {
   try {
     if (version_cmd->parsed()) {
       std::cout << "evolveai " << evolveai::app::build_version() << " (" << evolveai::app::build_commit() << ")\n";
+      return 0;
+    }
+    if (example_cmd->parsed()) {
+      std::cout << evolveai::app::render_example();
       return 0;
     }
     if (check_cmd->parsed()) {
