@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "core/errors.hpp"
+#include "core/utf8.hpp"
 
 namespace evolveai::api {
 namespace {
@@ -36,7 +37,7 @@ std::string checked_string(const boost::json::value& value, std::string_view fie
     throw core::validation_failed(std::string(field), fmt::format("'{}' must be a string", field));
   }
   std::string text(value.as_string());
-  const auto length = utf8_length(text);
+  const auto length = core::utf8_length(text);
   if (length < min_chars || length > max_chars) {
     throw core::validation_failed(std::string(field),
                                   fmt::format("'{}' must be {} to {} characters long", field, min_chars, max_chars));
@@ -127,57 +128,6 @@ std::int64_t query_integer(const http::Request& request, std::string_view name, 
                                   fmt::format("'{}' must be a whole number between {} and {}", name, min, max));
   }
   return value;
-}
-
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t code = 0;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((byte & 0xE0U) == 0xC0U) {
-      extra = 1;
-      code = byte & 0x1FU;
-    } else if ((byte & 0xF0U) == 0xE0U) {
-      extra = 2;
-      code = byte & 0x0FU;
-    } else if ((byte & 0xF8U) == 0xF0U) {
-      extra = 3;
-      code = byte & 0x07U;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0U) != 0x80U) {
-        return false;
-      }
-      code = (code << 6U) | (next & 0x3FU);
-    }
-    const bool overlong = (extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) || (extra == 3 && code < 0x10000);
-    if (overlong || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
-std::size_t utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) {
-      ++count;
-    }
-  }
-  return count;
 }
 
 http::Response json_response(int status, const boost::json::value& body) {

@@ -42,12 +42,6 @@ std::optional<bool> optional_bool(const boost::json::object& object, std::string
 std::int64_t query_integer(const http::Request& request, std::string_view name, std::int64_t fallback, std::int64_t min,
                            std::int64_t max);
 
-/// Number of Unicode code points in valid UTF-8 text.
-std::size_t utf8_length(std::string_view text);
-
-/// True when `text` is valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
 /// A JSON response from a value.
 http::Response json_response(int status, const boost::json::value& body);
 

@@ -18,9 +18,9 @@
 #include "api/rate_limit_middleware.hpp"
 #include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
+#include "app/cache_wiring.hpp"
 #include "app/cli_worker.hpp"
 #include "app/store_wiring.hpp"
-#include "cache/local_rate_limiter.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -124,6 +124,7 @@ struct Application::Components {
         passwords(crypto),
         auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger),
         profiles(*store, config.limits.free_daily_messages, [] { return std::chrono::system_clock::now(); }),
+        cache_layer(config, io.get_executor(), metrics, logger, health),
         policies(rate_policies(config)),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
@@ -140,7 +141,7 @@ struct Application::Components {
     pipeline.use(http::error_middleware(logger));
     pipeline.use(http::deadline_middleware(config.server.request_timeout));
     pipeline.use(api::authentication_middleware(auth));
-    pipeline.use(api::rate_limit_middleware(local_limiter, policies));
+    pipeline.use(api::rate_limit_middleware(cache_layer.limiter(), policies));
 
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
     api::add_auth_routes(router, auth);
@@ -167,7 +168,7 @@ struct Application::Components {
   services::auth::PasswordHasher passwords;
   services::AuthService auth;
   services::ProfileService profiles;
-  cache::LocalRateLimiter local_limiter;
+  CacheLayer cache_layer;
   api::RatePolicies policies;
   http::StaticFiles static_files;
   http::Router router;

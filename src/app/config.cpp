@@ -223,6 +223,13 @@ constexpr std::array kKeys{
     int_key<kRedis, &RedisConfig::pool_size>("redis.pool_size", 1, 1000, "Connections to Redis."),
     duration_key<kRedis, &RedisConfig::connect_timeout>("redis.connect_timeout", "Time allowed to connect to Redis."),
     duration_key<kRedis, &RedisConfig::command_timeout>("redis.command_timeout", "Time allowed for one Redis command."),
+    int_key<kRedis, &RedisConfig::breaker_failures>(
+        "redis.breaker_failures", 1, 1000,
+        "Consecutive Redis failures that open its circuit breaker (the node then uses its own limiter)."),
+    duration_key<kRedis, &RedisConfig::breaker_open_duration>("redis.breaker_open_duration",
+                                                              "How long the Redis breaker stays open before a probe."),
+    int_key<kRedis, &RedisConfig::breaker_probes>("redis.breaker_probes", 1, 100,
+                                                  "Trial Redis calls that must succeed to close the breaker."),
 
     secret_key<kAuth, &AuthConfig::jwt_secret>(
         "auth.jwt_secret",

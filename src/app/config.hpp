@@ -59,6 +59,9 @@ struct RedisConfig {
   int pool_size = 4;
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(2);
   std::chrono::milliseconds command_timeout = std::chrono::seconds(1);
+  int breaker_failures = 5;  ///< consecutive failures that open the breaker
+  std::chrono::milliseconds breaker_open_duration = std::chrono::seconds(10);
+  int breaker_probes = 1;  ///< trial calls while half-open
 
   bool operator==(const RedisConfig&) const = default;
 };

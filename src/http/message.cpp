@@ -3,37 +3,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
-#include <algorithm>
-#include <cctype>
-
 namespace evolveai::http {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
-std::optional<std::string_view> Headers::get(std::string_view name) const {
-  for (const auto& [key, value] : fields_) {
-    if (iequals(key, name)) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
-
-void Headers::set(std::string_view name, std::string value) {
-  std::erase_if(fields_, [&](const auto& field) { return iequals(field.first, name); });
-  fields_.emplace_back(std::string(name), std::move(value));
-}
-
-void Headers::add(std::string name, std::string value) {
-  fields_.emplace_back(std::move(name), std::move(value));
-}
 
 std::optional<std::string_view> Request::param(std::string_view name) const {
   for (const auto& [key, value] : path_params) {

@@ -9,24 +9,12 @@
 #include <vector>
 
 #include "core/task.hpp"
+#include "net/http_headers.hpp"
 
 namespace evolveai::http {
 
-/// An ordered list of header fields with case-insensitive lookup.
-class Headers {
- public:
-  /// The first value of `name`, if present.
-  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
-  /// Replaces every field called `name` with one holding `value`.
-  void set(std::string_view name, std::string value);
-  /// Appends a field, keeping existing ones.
-  void add(std::string name, std::string value);
-
-  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
+/// An ordered list of header fields with case-insensitive lookup, shared with the HTTP client.
+using Headers = net::HttpHeaders;
 
 /// A parsed HTTP request as handlers see it: no Beast types, body fully read.
 struct Request {

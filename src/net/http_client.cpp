@@ -181,24 +181,6 @@ HttpError HttpError::status_error(HttpResponse response) {
   return error;
 }
 
-std::optional<std::string_view> HttpHeaders::get(std::string_view name) const {
-  for (const auto& [key, value] : fields_) {
-    if (iequals(key, name)) {
-      return std::string_view(value);
-    }
-  }
-  return std::nullopt;
-}
-
-void HttpHeaders::set(std::string_view name, std::string value) {
-  std::erase_if(fields_, [&](const auto& field) { return iequals(field.first, name); });
-  fields_.emplace_back(std::string(name), std::move(value));
-}
-
-void HttpHeaders::add(std::string name, std::string value) {
-  fields_.emplace_back(std::move(name), std::move(value));
-}
-
 std::string_view timeout_kind_name(TimeoutKind kind) noexcept {
   switch (kind) {
     case TimeoutKind::kConnect: return "connect";

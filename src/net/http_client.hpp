@@ -12,24 +12,9 @@
 #include <vector>
 
 #include "core/task.hpp"
+#include "net/http_headers.hpp"
 
 namespace evolveai::net {
-
-/// Header fields of an outgoing request or a received response, in order; lookup ignores case.
-class HttpHeaders {
- public:
-  /// The first value of `name`, if present.
-  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
-  /// Replaces every field called `name` with one holding `value`.
-  void set(std::string_view name, std::string value);
-  /// Appends a field, keeping existing ones.
-  void add(std::string name, std::string value);
-
-  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
 
 /// One outgoing request; `url` is absolute (`http://` or `https://`).
 struct HttpRequest {

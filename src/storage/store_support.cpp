@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/errors.hpp"
+#include "core/utf8.hpp"
 
 namespace evolveai::storage::support {
 
@@ -105,21 +106,11 @@ bool is_word_byte(unsigned char c) noexcept {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence(text, i);
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 void require_storable_text(std::string_view field, std::string_view text) {
   if (text.find('\0') != std::string_view::npos) {
     throw core::validation_failed(std::string(field), "must not contain NUL characters");
   }
-  if (!is_valid_utf8(text))
+  if (!core::is_valid_utf8(text))
     throw core::validation_failed(std::string(field), "must be valid UTF-8");
 }
 

@@ -43,8 +43,6 @@ inline constexpr std::size_t kMaxPage = 1000;
 /// Parses "YYYY-MM-DD"; throws std::invalid_argument.
 [[nodiscard]] std::chrono::sys_days parse_day(std::string_view text);
 
-/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-[[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
 /// Throws core::validation_failed(field) unless `text` is valid UTF-8 without NUL bytes:
 /// both engines then store exactly the same text.
 void require_storable_text(std::string_view field, std::string_view text);

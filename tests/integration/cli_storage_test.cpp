@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,9 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include <array>
 #include <atomic>
-#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -22,32 +19,14 @@
 #include "storage/backup.hpp"
 #include "storage/migrations.hpp"
 #include "storage/open_store.hpp"
+#include "support/run_command.hpp"
 #include "support/store_test_env.hpp"
 #include "support/test_app.hpp"
 
 namespace evolveai {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  ///< stdout and stderr together
-};
-
-/// Runs the binary with a clean environment plus `env` ("A=1 B=2"), in `cwd`.
-CommandResult run_evolveai(const std::string& env, const std::string& args, const std::filesystem::path& cwd) {
-  const std::string command = "cd '" + cwd.string() + "' && env -i PATH=/usr/bin:/bin " + env + " '" +
-                              EVOLVEAI_BINARY_PATH + "' " + args + " 2>&1 </dev/null";
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr)
-    return result;
-  std::array<char, 4096> buffer{};
-  while (const auto n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using testing::run_evolveai;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

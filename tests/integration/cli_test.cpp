@@ -1,39 +1,15 @@
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "support/run_command.hpp"
 #include "support/test_app.hpp"
 
 namespace evolveai {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  ///< stdout and stderr together
-};
-
-/// Runs the evolveai binary through the shell with `env` prepended (e.g. "A=1 B=2").
-CommandResult run_evolveai(const std::string& env, const std::string& args, const std::filesystem::path& cwd) {
-  const std::string command = "cd '" + cwd.string() + "' && env -i PATH=/usr/bin:/bin " + env + " '" +
-                              EVOLVEAI_BINARY_PATH + "' " + args + " 2>&1";
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  std::array<char, 4096> buffer{};
-  while (const auto n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using testing::run_evolveai;
 
 TEST(Cli, VersionPrintsTheVersion) {
   testing::TempDir dir;

@@ -74,16 +74,5 @@ TEST(JsonBody, QueryIntegersAreBounded) {
   EXPECT_EQ(code_of([&] { query_integer(request, "limit", 20, 1, 10); }), "validation_failed");
 }
 
-TEST(Utf8, ValidatesEncoding) {
-  EXPECT_TRUE(is_valid_utf8("hello"));
-  EXPECT_TRUE(is_valid_utf8("Привет 👋"));
-  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("abc\xe2\x82"));       // truncated
-  EXPECT_FALSE(is_valid_utf8("\x80"));
-  EXPECT_EQ(utf8_length("Привет 👋"), 8U);
-}
-
 }  // namespace
 }  // namespace evolveai::api

@@ -107,48 +107,4 @@ std::optional<std::vector<unsigned char>> decode_base64url(std::string_view text
   return bytes;
 }
 
-bool is_valid_utf8(std::string_view text) noexcept {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80U) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    char32_t code = 0;
-    char32_t least = 0;
-    if ((lead & 0xE0U) == 0xC0U) {
-      extra = 1;
-      code = lead & 0x1FU;
-      least = 0x80;
-    } else if ((lead & 0xF0U) == 0xE0U) {
-      extra = 2;
-      code = lead & 0x0FU;
-      least = 0x800;
-    } else if ((lead & 0xF8U) == 0xF0U) {
-      extra = 3;
-      code = lead & 0x07U;
-      least = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0U) != 0x80U) {
-        return false;
-      }
-      code = (code << 6U) | (next & 0x3FU);
-    }
-    if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 }  // namespace evolveai::services::auth

@@ -35,9 +35,6 @@ using Digest = std::array<unsigned char, 32>;
 /// canonical base64url (wrong alphabet, stray bits) gives nullopt.
 [[nodiscard]] std::optional<std::vector<unsigned char>> decode_base64url(std::string_view text);
 
-/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-[[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
-
 /// Views the characters of a string as bytes.
 [[nodiscard]] inline std::span<const unsigned char> as_bytes(std::string_view text) noexcept {
   // Reading char storage as unsigned char is allowed aliasing.

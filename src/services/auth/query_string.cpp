@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "services/auth/primitives.hpp"
+#include "core/utf8.hpp"
 
 namespace evolveai::services::auth {
 namespace {
@@ -46,7 +46,7 @@ std::optional<std::string> decode_component(std::string_view text) {
       out.push_back(c);
     }
   }
-  if (!is_valid_utf8(out)) {
+  if (!core::is_valid_utf8(out)) {
     return std::nullopt;
   }
   return out;

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/utf8.hpp"
+
 namespace evolveai::services::auth {
 namespace {
 
@@ -25,7 +27,7 @@ bool well_formed(const LoginWidgetFields& fields) {
     const auto& [key, value] = field;
     return !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), is_key_char) &&
            value.size() <= kMaxValueBytes && value.find('\n') == std::string::npos &&
-           value.find('\r') == std::string::npos && is_valid_utf8(value);
+           value.find('\r') == std::string::npos && core::is_valid_utf8(value);
   });
 }
 

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace evolveai::core {
+
+/// True when `text` is well-formed UTF-8: no overlong forms, surrogates, values past U+10FFFF
+/// or truncated sequences.
+[[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
+
+/// Number of Unicode code points in valid UTF-8 text (bytes that are not continuation bytes).
+[[nodiscard]] std::size_t utf8_length(std::string_view text) noexcept;
+
+}  // namespace evolveai::core

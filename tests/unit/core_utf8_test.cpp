@@ -1,0 +1,28 @@
+#include "core/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+namespace evolveai::core {
+namespace {
+
+TEST(Utf8, ValidatesEncoding) {
+  EXPECT_TRUE(is_valid_utf8("hello"));
+  EXPECT_TRUE(is_valid_utf8("Привет 👋"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("abc\xe2\x82"));       // truncated
+  EXPECT_FALSE(is_valid_utf8("\x80"));
+  EXPECT_EQ(utf8_length("Привет 👋"), 8U);
+}
+
+TEST(Utf8, RejectsOverlongsSurrogatesOutOfRangeAndTruncation) {
+  EXPECT_TRUE(is_valid_utf8("hello, Привет, 🙂"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("abc\xE2\x82"));       // truncated
+}
+
+}  // namespace
+}  // namespace evolveai::core
