@@ -75,8 +75,11 @@ storage::UserId seed(Runtime& rt, storage::Store& store) {
         "message " + std::to_string(i) + " about " + std::string(kTopics[static_cast<std::size_t>(i) % kTopics.size()]);
     rt.run(store.insert_message(m));
   }
-  const storage::MemoryWrite memory{
-      user.id, 0, "Ann likes jazz and is learning the saxophone.", {"plays the saxophone", "lives in Lisbon"}, 100};
+  const storage::MemoryWrite memory{user.id,
+                                    0,
+                                    "Ann likes jazz and is learning the saxophone.",
+                                    {{"f1", "plays the saxophone", false}, {"f2", "lives in Lisbon", true}},
+                                    100};
   rt.run(store.write_memory(memory));
   return user.id;
 }

@@ -94,8 +94,8 @@ HttpChatModel::BreakerCall HttpChatModel::admit() const {
 }
 
 net::RetryPolicy::Sleeper HttpChatModel::sleeper_with_hint(std::optional<std::chrono::milliseconds>& hint,
-                                                           boost::asio::any_io_executor executor) const {
-  auto base = options_.sleeper ? options_.sleeper : net::timer_sleeper(std::move(executor));
+                                                           const boost::asio::any_io_executor& executor) const {
+  auto base = options_.sleeper ? options_.sleeper : net::timer_sleeper(executor);
   // The policy's own backoff, stretched to the upstream's hint when it asked for longer.
   return [base = std::move(base), hint = &hint](std::chrono::nanoseconds delay) -> Task<void> {
     if (*hint) {
@@ -109,7 +109,8 @@ net::RetryPolicy::Sleeper HttpChatModel::sleeper_with_hint(std::optional<std::ch
 Task<ChatResult> HttpChatModel::generate(const ChatRequest& request) {
   const net::HttpRequest http_request = dialect_->build(request, false);
   std::optional<std::chrono::milliseconds> hint;
-  auto sleeper = sleeper_with_hint(hint, co_await boost::asio::this_coro::executor);
+  const auto executor = co_await boost::asio::this_coro::executor;
+  auto sleeper = sleeper_with_hint(hint, executor);
   co_return co_await retry_.run(std::move(sleeper), [&]() -> Task<ChatResult> {
     auto call = admit();
     try {
@@ -140,7 +141,8 @@ Task<ChatResult> HttpChatModel::stream(const ChatRequest& request, DeltaHandler 
   std::unique_ptr<ReplyReader> reader;
   bool forwarded = false;
   bool stopped = false;
-  auto sleeper = sleeper_with_hint(hint, co_await boost::asio::this_coro::executor);
+  const auto executor = co_await boost::asio::this_coro::executor;
+  auto sleeper = sleeper_with_hint(hint, executor);
 
   auto attempt = [&]() -> Task<ChatResult> {
     auto call = admit();

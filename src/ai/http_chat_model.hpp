@@ -78,7 +78,7 @@ class HttpChatModel final : public ChatModel {
   /// Asks the breaker for an attempt; throws ModelError kUnavailable when it refuses.
   [[nodiscard]] BreakerCall admit() const;
   [[nodiscard]] net::RetryPolicy::Sleeper sleeper_with_hint(std::optional<std::chrono::milliseconds>& hint,
-                                                            boost::asio::any_io_executor executor) const;
+                                                            const boost::asio::any_io_executor& executor) const;
 
   std::unique_ptr<ProviderDialect> dialect_;
   std::shared_ptr<net::HttpClient> client_;

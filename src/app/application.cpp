@@ -15,12 +15,18 @@
 
 #include "api/auth_routes.hpp"
 #include "api/health.hpp"
+#include "api/memory_routes.hpp"
+#include "api/openapi.hpp"
 #include "api/rate_limit_middleware.hpp"
+#include "api/tts_routes.hpp"
 #include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
 #include "app/cache_wiring.hpp"
+#include "app/chat_wiring.hpp"
 #include "app/cli_worker.hpp"
+#include "app/memory_wiring.hpp"
 #include "app/store_wiring.hpp"
+#include "app/tts_wiring.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -34,6 +40,7 @@
 #include "services/auth_service.hpp"
 #include "services/profile_service.hpp"
 #include "services/scheduler.hpp"
+#include "storage/cached_user_store.hpp"
 #include "storage/store.hpp"
 
 namespace evolveai::app {
@@ -115,20 +122,32 @@ struct Application::Components {
         logger(log_level(config), log_format(config)),
         io(static_cast<int>(config.server.threads)),
         blocking(std::max<std::size_t>(2, static_cast<std::size_t>(config.database.pool_size))),
-        store(storage::open_store(
-            store_settings(config, make_store_observer(logger, metrics, config.database.slow_query_threshold)),
-            blocking, io.get_executor())),
+        cache_layer(config, io.get_executor(), metrics, logger, health),
+        store(std::make_unique<storage::CachedUserStore>(
+            storage::open_store(
+                store_settings(config, make_store_observer(logger, metrics, config.database.slow_query_threshold)),
+                blocking, io.get_executor()),
+            cache_layer.cache(), config.redis.user_cache_ttl)),
         access_tokens(crypto, access_token_settings(config)),
         init_data_verifier(make_init_data_verifier(crypto, config)),
         login_widget_verifier(make_login_widget_verifier(config)),
         passwords(crypto),
         auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger),
         profiles(*store, config.limits.free_daily_messages, [] { return std::chrono::system_clock::now(); }),
-        cache_layer(config, io.get_executor(), metrics, logger, health),
+        tts_layer(config, *store, blocking, metrics, logger),
+        // Summaries need the chat model, so the memory service comes after the chat layer;
+        // the hook only runs once serving has begun.
+        chat_layer(config, *store, metrics, logger, health,
+                   [this](storage::UserId user_id) { return memory->note_turn(user_id); }),
+        memory(std::make_unique<services::MemoryService>(*store, chat_layer.model(), memory_options(config), logger,
+                                                         metrics)),
         policies(rate_policies(config)),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
-    scheduler = make_worker_tasks(*store, blocking, config, logger, metrics, worker_options(config));
+    auto worker = worker_options(config);
+    worker.memory = memory.get();
+    worker.memory_job_interval = config.memory.job_poll_interval;
+    scheduler = make_worker_tasks(*store, blocking, config, logger, metrics, worker);
     health.add("database", [this]() -> Task<obs::CheckResult> {
       co_await store->ping();
       co_return obs::CheckResult{true, false, ""};
@@ -144,8 +163,12 @@ struct Application::Components {
     pipeline.use(api::rate_limit_middleware(cache_layer.limiter(), policies));
 
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
+    api::add_openapi_routes(router);
     api::add_auth_routes(router, auth);
     api::add_profile_routes(router, profiles);
+    api::add_tts_routes(router, tts_layer.service());
+    chat_layer.add_routes(router);
+    api::add_memory_routes(router, *memory);
 
     server = std::make_unique<http::Server>(
         io, server_options(config), router, pipeline,
@@ -159,6 +182,7 @@ struct Application::Components {
   obs::HealthChecks health;
   asio::io_context io;
   net::BlockingPool blocking;
+  CacheLayer cache_layer;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<services::Scheduler> scheduler;
   services::auth::CryptoInit crypto;
@@ -168,7 +192,9 @@ struct Application::Components {
   services::auth::PasswordHasher passwords;
   services::AuthService auth;
   services::ProfileService profiles;
-  CacheLayer cache_layer;
+  TtsLayer tts_layer;
+  ChatLayer chat_layer;
+  std::unique_ptr<services::MemoryService> memory;
   api::RatePolicies policies;
   http::StaticFiles static_files;
   http::Router router;
@@ -221,6 +247,18 @@ obs::HealthChecks& Application::health() {
 
 storage::Store& Application::store() {
   return *components_->store;
+}
+
+boost::asio::any_io_executor Application::executor() {
+  return components_->io.get_executor();
+}
+
+std::future<services::RunOutcome> Application::run_worker_task(std::string name) {
+  auto& c = *components_;
+  return asio::co_spawn(
+      c.io,
+      [&c, task = std::move(name)]() -> Task<services::RunOutcome> { co_return co_await c.scheduler->run_now(task); },
+      asio::use_future);
 }
 
 void Application::request_stop() {

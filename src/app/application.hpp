@@ -1,7 +1,11 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <string>
 
 #include "app/config.hpp"
 
@@ -15,6 +19,10 @@ class HealthChecks;
 
 namespace evolveai::storage {
 class Store;
+}
+
+namespace evolveai::services {
+enum class RunOutcome;
 }
 
 namespace evolveai::app {
@@ -42,6 +50,11 @@ class Application {
   [[nodiscard]] obs::HealthChecks& health();
   /// The store, for administrative commands and tests.
   [[nodiscard]] storage::Store& store();
+  /// Runs one of the worker's scheduled tasks now on the I/O threads, through its lease
+  /// (operators, tests); only after `start()`. The future holds the outcome.
+  [[nodiscard]] std::future<services::RunOutcome> run_worker_task(std::string name);
+  /// The I/O threads' executor, for running store calls from tests and commands.
+  [[nodiscard]] boost::asio::any_io_executor executor();
 
  private:
   struct Components;

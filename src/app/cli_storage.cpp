@@ -3,9 +3,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +11,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "app/command_store.hpp"
 #include "app/store_wiring.hpp"
 #include "net/blocking_pool.hpp"
 #include "storage/migrations.hpp"
@@ -23,23 +21,8 @@
 namespace evolveai::app {
 namespace {
 
-namespace asio = boost::asio;
-
-/// Threads for SQLite calls made by a one-shot command.
-constexpr std::size_t kCommandThreads = 2;
 /// Progress lines are redrawn at most this often.
 constexpr auto kRedrawEvery = std::chrono::milliseconds(100);
-
-/// Runs a coroutine to completion on a private io_context driven by this thread.
-template <typename T>
-T run_to_completion(asio::io_context& io, Task<T> task) {
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    io.run_one();
-  }
-  io.restart();
-  return future.get();
-}
 
 std::string human_size(std::uintmax_t bytes) {
   static constexpr std::array<const char*, 5> kUnits = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -113,25 +96,6 @@ class TerminalProgress {
   std::string phase_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_{};
-};
-
-/// The configured store with what it needs to run, for one command.
-class CommandStore {
- public:
-  explicit CommandStore(const Config& config)
-      : blocking_(kCommandThreads),
-        store_(storage::open_store(store_settings(config, {}), blocking_, io_.get_executor())) {}
-
-  template <typename T>
-  T run(Task<T> task) {
-    return run_to_completion(io_, std::move(task));
-  }
-  [[nodiscard]] storage::Store& store() { return *store_; }
-
- private:
-  asio::io_context io_;
-  net::BlockingPool blocking_;
-  std::unique_ptr<storage::Store> store_;
 };
 
 int migrate_up(const Config& config, std::ostream& out, std::ostream& err) {

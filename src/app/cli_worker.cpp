@@ -6,6 +6,7 @@
 #include "net/blocking_pool.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "services/memory_service.hpp"
 #include "storage/backup.hpp"
 #include "storage/store.hpp"
 
@@ -87,6 +88,22 @@ std::unique_ptr<services::Scheduler> make_worker_tasks(storage::Store& store, ne
                                          {"pruned", run.pruned.size()}});
         },
         {}});
+  }
+
+  if (options.memory != nullptr) {
+    // Each job is leased on its own (one worker per user at a time, cluster-wide); the
+    // task's lease only keeps nodes from polling all at once.
+    auto* memory = options.memory;
+    const auto per_run = options.memory_jobs_per_run;
+    auto run_jobs = [memory, per_run, owner = scheduler->owner()](std::stop_token stop) -> Task<void> {
+      // A failure ends the run: its job (or the model) gets a rest until the next one.
+      for (std::size_t ran = 0; ran < per_run && !stop.stop_requested(); ++ran) {
+        if (co_await memory->run_next_job(owner) != services::JobRun::kDone) {
+          break;
+        }
+      }
+    };
+    scheduler->add(services::ScheduledTask{"memory_summaries", options.memory_job_interval, std::move(run_jobs), {}});
   }
   return scheduler;
 }

@@ -11,6 +11,9 @@
 namespace evolveai::storage {
 class Store;
 }
+namespace evolveai::services {
+class MemoryService;
+}
 namespace evolveai::net {
 class BlockingPool;
 }
@@ -33,13 +36,19 @@ struct WorkerTaskOptions {
   /// How often a backup is taken (then backups older than backup.retention_days are
   /// pruned); 0 turns scheduled backups off.
   std::chrono::milliseconds backup_interval{std::chrono::hours(24)};
+  /// Runs the memory summary jobs (`memory_summaries`) when set; not owned.
+  services::MemoryService* memory = nullptr;
+  /// How often the worker looks for due summary jobs, and how many one look runs at most.
+  std::chrono::milliseconds memory_job_interval{std::chrono::seconds(5)};
+  std::size_t memory_jobs_per_run = 50;
   /// Scheduler settings (lease owner id, delay before the first runs).
   services::SchedulerOptions scheduler;
 };
 
 /// The worker role's scheduler with its tasks registered: `message_retention` (when on),
-/// `processed_updates_cleanup` and `backup` (when on). The composition root starts it on
-/// its I/O executor and awaits `stop()` on shutdown, before the store goes away.
+/// `processed_updates_cleanup`, `backup` (when on) and `memory_summaries` (with a memory
+/// service). The composition root starts it on its I/O executor and awaits `stop()` on
+/// shutdown, before the store goes away.
 std::unique_ptr<services::Scheduler> make_worker_tasks(storage::Store& store, net::BlockingPool& blocking,
                                                        const Config& config, obs::Logger& logger,
                                                        obs::MetricsRegistry& metrics,

@@ -163,11 +163,13 @@ constexpr auto kRedis = &Config::redis;
 constexpr auto kAuth = &Config::auth;
 constexpr auto kTelegram = &Config::telegram;
 constexpr auto kLlm = &Config::llm;
+constexpr auto kChat = &Config::chat;
 constexpr auto kTts = &Config::tts;
 constexpr auto kLimits = &Config::limits;
 constexpr auto kRateLimits = &Config::rate_limits;
 constexpr auto kBackup = &Config::backup;
 constexpr auto kRetention = &Config::retention;
+constexpr auto kMemory = &Config::memory;
 
 constexpr std::int64_t kManyPerMinute = 1'000'000;
 
@@ -230,6 +232,9 @@ constexpr std::array kKeys{
                                                               "How long the Redis breaker stays open before a probe."),
     int_key<kRedis, &RedisConfig::breaker_probes>("redis.breaker_probes", 1, 100,
                                                   "Trial Redis calls that must succeed to close the breaker."),
+    duration_key<kRedis, &RedisConfig::user_cache_ttl>(
+        "redis.user_cache_ttl",
+        "How long a user read by id stays cached; every change erases it at once, this bounds a lost erase."),
 
     secret_key<kAuth, &AuthConfig::jwt_secret>(
         "auth.jwt_secret",
@@ -272,15 +277,57 @@ constexpr std::array kKeys{
         "llm.max_retries", 0, 10, "Retries of a failed call (429, 5xx, timeout) before the next fallback model."),
     list_key<kLlm, &LlmConfig::fallback_models>("llm.fallback_models",
                                                 "Models tried in order when the model keeps failing."),
+    int_key<kLlm, &LlmConfig::breaker_failures>(
+        "llm.breaker_failures", 1, 1000,
+        "Consecutive failed model calls that open the provider's breaker (chat then answers 503 at once)."),
+    duration_key<kLlm, &LlmConfig::breaker_open_duration>("llm.breaker_open_duration",
+                                                          "How long the model breaker stays open before a probe."),
+
+    int_key<kChat, &ChatConfig::context_token_budget>(
+        "chat.context_token_budget", 256, 2'000'000,
+        "Estimated tokens (characters / 4) one chat request may use: instruction, memory, history and message."),
+    int_key<kChat, &ChatConfig::recent_messages>(
+        "chat.recent_messages", 1, 1000, "Newest messages read for a turn's context (the budget may drop some)."),
+    int_key<kChat, &ChatConfig::relevant_messages>(
+        "chat.relevant_messages", 0, 50, "Older messages found by full-text search and quoted in the context."),
+    int_key<kChat, &ChatConfig::relevant_message_chars>("chat.relevant_message_chars", 20, 100'000,
+                                                        "Each quoted older message is cut to this many characters."),
+    duration_key<kChat, &ChatConfig::abandoned_turn_after>(
+        "chat.abandoned_turn_after",
+        "A message unanswered this long counts as abandoned: a repeat of its client_message_id runs it again."),
 
     enum_key<kTts, &TtsConfig::engine>("tts.engine", kTtsEngines,
                                        "Speech engine: espeak (local espeak-ng) or google (Cloud Text-to-Speech)."),
     secret_key<kTts, &TtsConfig::api_key>("tts.api_key", "API key of the cloud engine."),
     text_key<kTts, &TtsConfig::base_url>("tts.base_url",
                                          "API root replacing the cloud engine's public endpoint; empty keeps it."),
-    text_key<kTts, &TtsConfig::voice>("tts.voice", "Voice name; empty chooses one by the reply's language."),
+    text_key<kTts, &TtsConfig::voice>(
+        "tts.voice",
+        "Preferred voice when it speaks the text's language (\"en-gb\", \"en-US-Wavenet-D\"); empty: by language."),
     int_key<kTts, &TtsConfig::free_daily>("tts.free_daily", 0, 1'000'000,
-                                          "Voice replies a free user gets per day; premium is unlimited."),
+                                          "Speech requests a free user gets per UTC day; premium is unlimited."),
+    int_key<kTts, &TtsConfig::max_chars>("tts.max_chars", 1, 100'000, "Longest text one speech request may ask for."),
+    int_key<kTts, &TtsConfig::rate>("tts.rate", 80, 450, "Speaking rate in words per minute (175 is normal)."),
+    int_key<kTts, &TtsConfig::pitch>("tts.pitch", 0, 100, "Voice pitch (50 is normal)."),
+    text_key<kTts, &TtsConfig::espeak_data>(
+        "tts.espeak_data", "Directory of espeak-ng's data; empty uses the library's (Debian: espeak-ng-data)."),
+    int_key<kTts, &TtsConfig::queue_size>(
+        "tts.queue_size", 1, 10'000,
+        "Local syntheses waiting or running at once; more are refused with 503 service_unavailable."),
+    duration_key<kTts, &TtsConfig::connect_timeout>("tts.connect_timeout",
+                                                    "Time allowed to connect to the cloud engine."),
+    duration_key<kTts, &TtsConfig::timeout>("tts.timeout", "Longest single call to the cloud engine."),
+    int_key<kTts, &TtsConfig::max_retries>("tts.max_retries", 0, 10,
+                                           "Retries of a failed cloud call (429, 5xx, timeout) before espeak answers."),
+    int_key<kTts, &TtsConfig::breaker_failures>("tts.breaker_failures", 1, 1000,
+                                                "Consecutive cloud failures that open its breaker."),
+    duration_key<kTts, &TtsConfig::breaker_open_duration>(
+        "tts.breaker_open_duration", "How long the cloud breaker stays open (espeak answers) before a probe."),
+    int_key<kTts, &TtsConfig::breaker_probes>("tts.breaker_probes", 1, 100,
+                                              "Trial cloud calls that must succeed to close the breaker."),
+    size_key<kTts, &TtsConfig::cache_bytes>("tts.cache_bytes", 0, kGiB,
+                                            "Synthesised audio kept in memory for repeats; 0 turns the cache off."),
+    duration_key<kTts, &TtsConfig::cache_ttl>("tts.cache_ttl", "How long synthesised audio is kept for repeats."),
 
     int_key<kLimits, &LimitsConfig::free_daily_messages>(
         "limits.free_daily_messages", 0, 1'000'000,
@@ -312,6 +359,27 @@ constexpr std::array kKeys{
                                                          "How often old messages are looked for."),
     int_key<kRetention, &RetentionConfig::batch_size>("retention.batch_size", 1, 100000,
                                                       "Messages deleted per statement, so no lock is held long."),
+
+    int_key<kMemory, &MemoryConfig::summary_threshold>(
+        "memory.summary_threshold", 1, 100'000,
+        "A summary is made once more than this many messages follow the last one."),
+    int_key<kMemory, &MemoryConfig::max_facts>("memory.max_facts", 1, 1000,
+                                               "Most facts kept about a user (pinned ones included)."),
+    int_key<kMemory, &MemoryConfig::max_fact_chars>("memory.max_fact_chars", 10, 10'000,
+                                                    "Longest fact, in characters."),
+    int_key<kMemory, &MemoryConfig::max_summary_chars>("memory.max_summary_chars", 100, 100'000,
+                                                       "Longest rolling summary, in characters."),
+    int_key<kMemory, &MemoryConfig::max_messages_per_summary>(
+        "memory.max_messages_per_summary", 2, 10'000, "Most messages folded into the summary by one model call."),
+    duration_key<kMemory, &MemoryConfig::job_lease>(
+        "memory.job_lease", "How long one worker holds a user's summary job; keep it above llm.total_timeout."),
+    duration_key<kMemory, &MemoryConfig::job_poll_interval>("memory.job_poll_interval",
+                                                            "How often the worker looks for summary jobs."),
+    duration_key<kMemory, &MemoryConfig::retry_delay>(
+        "memory.retry_delay", "Wait before a failed summary is tried again (doubled per attempt); 0: at the next look.",
+        0),
+    int_key<kMemory, &MemoryConfig::max_attempts>("memory.max_attempts", 1, 100,
+                                                  "Attempts of one summary job before it is given up."),
 };
 
 /// Parses the unsigned decimal that makes up all of `text`.

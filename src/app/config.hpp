@@ -62,6 +62,8 @@ struct RedisConfig {
   int breaker_failures = 5;  ///< consecutive failures that open the breaker
   std::chrono::milliseconds breaker_open_duration = std::chrono::seconds(10);
   int breaker_probes = 1;  ///< trial calls while half-open
+  /// How long a user read by id stays cached (in Redis, or in process without it).
+  std::chrono::milliseconds user_cache_ttl = std::chrono::seconds(30);
 
   bool operator==(const RedisConfig&) const = default;
 };
@@ -99,17 +101,44 @@ struct LlmConfig {
   std::chrono::milliseconds total_timeout = std::chrono::seconds(120);
   int max_retries = 3;
   std::vector<std::string> fallback_models;
+  int breaker_failures = 5;  ///< consecutive failed calls that open the provider's breaker
+  std::chrono::milliseconds breaker_open_duration = std::chrono::seconds(30);
 
   bool operator==(const LlmConfig&) const = default;
+};
+
+/// `[chat]`: what one chat turn sends to the model (message and image limits are in `[limits]`).
+struct ChatConfig {
+  int context_token_budget = 6000;  ///< estimated tokens of the whole request
+  int recent_messages = 40;         ///< newest messages read for the context
+  int relevant_messages = 3;        ///< older messages found by search and quoted
+  int relevant_message_chars = 600;
+  /// A message still pending this long is taken for abandoned, so a repeat may run it again.
+  std::chrono::milliseconds abandoned_turn_after = std::chrono::minutes(15);
+
+  bool operator==(const ChatConfig&) const = default;
 };
 
 /// `[tts]`: speech synthesis.
 struct TtsConfig {
   std::string engine = "espeak";  ///< espeak or google
   std::string api_key;            ///< secret
-  std::string base_url;
-  std::string voice;
+  std::string base_url;           ///< empty: the cloud engine's public endpoint
+  std::string voice;              ///< empty: chosen by the text's language and the requested voice
   int free_daily = 5;
+  int max_chars = 1000;
+  int rate = 175;           ///< words per minute
+  int pitch = 50;           ///< 0..100
+  std::string espeak_data;  ///< empty: the library's default (Debian's espeak-ng-data)
+  int queue_size = 32;      ///< syntheses waiting or running on the espeak thread
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds timeout = std::chrono::seconds(15);  ///< one whole cloud call
+  int max_retries = 2;
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_open_duration = std::chrono::seconds(30);
+  int breaker_probes = 1;
+  std::size_t cache_bytes = std::size_t{32} * 1024 * 1024;
+  std::chrono::milliseconds cache_ttl = std::chrono::hours(24);
 
   bool operator==(const TtsConfig&) const = default;
 };
@@ -154,6 +183,21 @@ struct RetentionConfig {
   bool operator==(const RetentionConfig&) const = default;
 };
 
+/// `[memory]`: the rolling summary, learned facts and the background job that keeps them.
+struct MemoryConfig {
+  int summary_threshold = 20;  ///< unsummarised messages beyond this queue a summary
+  int max_facts = 20;
+  int max_fact_chars = 200;
+  int max_summary_chars = 2000;
+  int max_messages_per_summary = 100;
+  std::chrono::milliseconds job_lease = std::chrono::minutes(5);  ///< longer than llm.total_timeout
+  std::chrono::milliseconds job_poll_interval = std::chrono::seconds(5);
+  std::chrono::milliseconds retry_delay = std::chrono::minutes(1);
+  int max_attempts = 5;
+
+  bool operator==(const MemoryConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -162,11 +206,13 @@ struct Config {
   AuthConfig auth;
   TelegramConfig telegram;
   LlmConfig llm;
+  ChatConfig chat;
   TtsConfig tts;
   LimitsConfig limits;
   RateLimitsConfig rate_limits;
   BackupConfig backup;
   RetentionConfig retention;
+  MemoryConfig memory;
 
   bool operator==(const Config&) const = default;
 };

@@ -421,6 +421,9 @@ class Loader {
             fmt::format("telegram.public_url: required when telegram.mode is 'webhook'{}", origin_of("telegram.mode")));
       }
     }
+    if (config.tts.engine == "google" && config.tts.api_key.empty()) {
+      fail(fmt::format("tts.api_key: required when tts.engine is 'google'{}", origin_of("tts.engine")));
+    }
     if (!config.llm.provider.empty() && config.llm.model.empty()) {
       fail(fmt::format("llm.model: required when llm.provider is '{}'{}", config.llm.provider,
                        origin_of("llm.provider")));

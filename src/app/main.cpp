@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,6 +8,7 @@
 
 #include "app/application.hpp"
 #include "app/build_info.hpp"
+#include "app/cli_admin.hpp"
 #include "app/cli_storage.hpp"
 #include "app/config.hpp"
 #include "app/config_loader.hpp"
@@ -80,6 +83,8 @@ int main(int argc, char** argv) {
 
   evolveai::app::StorageCommands storage_commands;
   evolveai::app::add_storage_commands(cli, storage_commands);
+  evolveai::app::AdminCommands admin_commands;
+  evolveai::app::add_admin_commands(cli, admin_commands);
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -105,6 +110,15 @@ int main(int argc, char** argv) {
         return 2;
       }
       return evolveai::app::run_storage_command(storage_commands, loaded.config, std::cout, std::cerr);
+    }
+    if (admin_commands.chosen()) {
+      auto loaded = load(admin_commands.config_path);
+      if (!loaded.ok()) {
+        print_problems(loaded.errors);
+        return 2;
+      }
+      const evolveai::app::PasswordInput input{std::cin, ::isatty(STDIN_FILENO) == 1};
+      return evolveai::app::run_admin_command(admin_commands, loaded.config, input, std::cout, std::cerr);
     }
   } catch (const ConfigError& error) {
     print_problems(error.messages());

@@ -355,7 +355,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     auto& stream = session.stream;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-    parser.body_limit(options.body_limit);
+    // Beast checks Content-Length against the body limit while it parses the head, before the
+    // route (and so its own limit, which may be larger) is known: the limit is set below.
+    parser.body_limit(boost::none);
     stream.expires_after(options.header_timeout);
     auto [ec, read] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
     RequestContext context;

@@ -76,6 +76,8 @@ struct Message {
   std::optional<std::string> client_message_id;
   std::optional<MessageId> reply_to_id;  ///< an assistant reply names the user message it answers
   Time created_at{};
+  /// Why an assistant reply ended ("stop", "length", "safety", "interrupted", …); null for user messages.
+  std::optional<std::string> finish_reason;
 };
 
 /// A message to store.
@@ -88,6 +90,7 @@ struct NewMessage {
   MessageStatus status = MessageStatus::kComplete;
   std::optional<std::string> client_message_id;  ///< at most 64 bytes; makes the insert idempotent
   std::optional<MessageId> reply_to_id;
+  std::optional<std::string> finish_reason;  ///< at most 32 bytes
 };
 
 /// The outcome of an idempotent insert: the stored row and whether this call created it.
@@ -111,11 +114,21 @@ struct SearchHit {
   double rank = 0;  ///< higher is better; comparable only within one result list
 };
 
+/// One thing the companion knows about a user. `id` is short, unique within the user's
+/// facts and stable across rewrites; a pinned fact is never dropped by a summary.
+struct Fact {
+  std::string id;
+  std::string text;
+  bool pinned = false;
+
+  friend bool operator==(const Fact&, const Fact&) = default;
+};
+
 /// What the companion knows about a user: rolling summary, learned facts and the summary's boundary.
 struct Memory {
   UserId user_id = 0;
   std::string summary;
-  std::vector<std::string> facts;
+  std::vector<Fact> facts;
   MessageId last_summarized_message_id = 0;
   std::int64_t version = 0;  ///< 0 while nothing was ever written
   std::optional<Time> updated_at;
@@ -126,7 +139,7 @@ struct MemoryWrite {
   UserId user_id = 0;
   std::int64_t base_version = 0;
   std::string summary;
-  std::vector<std::string> facts;
+  std::vector<Fact> facts;
   MessageId last_summarized_message_id = 0;
 };
 

@@ -19,6 +19,7 @@ namespace evolveai::storage {
 /// that never blocks an I/O thread. Calls taking a `user_id` only ever touch that user's
 /// rows. Failures of the database throw StoreError; bad arguments throw core::Error
 /// (validation_failed).
+/// A new method must also be forwarded by CachedUserStore (storage/cached_user_store.hpp).
 class Store {
  public:
   virtual ~Store() = default;
@@ -62,6 +63,13 @@ class Store {
   virtual Task<QuotaGrant> take_quota_unit(UserId user_id, std::int64_t free_limit) = 0;
   /// Returns a unit taken on `day` (a turn that failed upstream); no effect on another day.
   virtual Task<void> give_back_quota_unit(UserId user_id, std::chrono::sys_days day) = 0;
+  /// Checks and counts one unit of the named daily allowance `counter` (e.g. "tts") in one
+  /// statement, exact under concurrency: free users up to `free_limit` per UTC day, premium users
+  /// without limit (but counted). The grant's `used` is that counter's count. A missing user is
+  /// never granted; a counter name must be 1..32 characters of [a-z0-9_] (else validation_failed).
+  virtual Task<QuotaGrant> take_daily_unit(UserId user_id, std::string_view counter, std::int64_t free_limit) = 0;
+  /// Returns a unit of `counter` taken on `day` (the work it paid for failed); no effect on another day.
+  virtual Task<void> give_back_daily_unit(UserId user_id, std::string_view counter, std::chrono::sys_days day) = 0;
 
   // --- messages -----------------------------------------------------------------------
 

@@ -141,6 +141,12 @@ void validate_new_message(const NewMessage& message) {
     }
     require_storable_text("client_message_id", *message.client_message_id);
   }
+  if (message.finish_reason) {
+    if (message.finish_reason->empty() || message.finish_reason->size() > kMaxFinishReasonBytes) {
+      throw core::validation_failed("finish_reason", "must be 1 to 32 characters");
+    }
+    require_storable_text("finish_reason", *message.finish_reason);
+  }
 }
 
 void validate_new_payment(const NewPayment& payment) {
@@ -156,28 +162,98 @@ void validate_new_payment(const NewPayment& payment) {
     throw core::validation_failed("days", "must be positive");
 }
 
+void validate_counter_name(std::string_view name) {
+  constexpr std::size_t kMaxCounterName = 32;
+  const bool valid = !name.empty() && name.size() <= kMaxCounterName &&
+                     std::all_of(name.begin(), name.end(),
+                                 [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  if (!valid) {
+    throw core::validation_failed("counter", "a counter name is 1 to 32 characters of a-z, 0-9 and _");
+  }
+}
+
 std::size_t clamp_limit(std::size_t limit) noexcept {
   return std::clamp<std::size_t>(limit, 1, kMaxPage);
 }
 
-std::string facts_to_json(const std::vector<std::string>& facts) {
+std::string string_array_json(const std::vector<std::string>& items) {
   boost::json::array array;
-  for (const auto& f : facts)
-    array.emplace_back(f);
+  for (const auto& item : items)
+    array.emplace_back(item);
   return boost::json::serialize(array);
 }
 
-std::vector<std::string> facts_from_json(std::string_view json) {
-  std::vector<std::string> out;
+std::string facts_to_json(const std::vector<Fact>& facts) {
+  boost::json::array array;
+  array.reserve(facts.size());
+  for (const auto& f : facts)
+    array.emplace_back(boost::json::object{{"id", f.id}, {"text", f.text}, {"pinned", f.pinned}});
+  return boost::json::serialize(array);
+}
+
+namespace {
+
+/// A stable id for a fact stored before facts had ids: FNV-1a of its text, in hex.
+std::string legacy_fact_id(std::string_view text) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "t%016llx", static_cast<unsigned long long>(hash));
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Fact> facts_from_json(std::string_view json) {
+  std::vector<Fact> out;
   boost::system::error_code ec;
   const auto value = boost::json::parse(json, ec);
   if (ec || !value.is_array())
     return out;
+  std::unordered_set<std::string> ids;
   for (const auto& item : value.as_array()) {
-    if (item.is_string())
-      out.emplace_back(item.as_string());
+    Fact fact;
+    if (item.is_string()) {
+      fact.text = std::string(item.as_string());
+    } else if (const auto* object = item.if_object()) {
+      const auto* text = object->if_contains("text");
+      if (text == nullptr || !text->is_string())
+        continue;
+      fact.text = std::string(text->as_string());
+      if (const auto* id = object->if_contains("id"); id != nullptr && id->is_string())
+        fact.id = std::string(id->as_string());
+      if (const auto* pinned = object->if_contains("pinned"); pinned != nullptr && pinned->is_bool())
+        fact.pinned = pinned->as_bool();
+    } else {
+      continue;
+    }
+    if (fact.id.empty())
+      fact.id = legacy_fact_id(fact.text);
+    // Two equal legacy texts would share an id: the later one gets its position appended.
+    if (!ids.insert(fact.id).second) {
+      fact.id += "-" + std::to_string(out.size());
+      ids.insert(fact.id);
+    }
+    out.push_back(std::move(fact));
   }
   return out;
+}
+
+void validate_facts(const std::vector<Fact>& facts) {
+  std::unordered_set<std::string_view> ids;
+  for (const auto& f : facts) {
+    const bool id_chars_ok = std::all_of(f.id.begin(), f.id.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    });
+    if (f.id.empty() || f.id.size() > kMaxFactIdBytes || !id_chars_ok)
+      throw core::validation_failed("facts", "fact ids must be 1 to 32 letters, digits, '-' or '_'");
+    if (!ids.insert(f.id).second)
+      throw core::validation_failed("facts", "fact ids must be unique");
+    require_storable_text("facts", f.text);
+  }
 }
 
 std::string normalize_search_text(std::string_view text) {

@@ -15,6 +15,8 @@ namespace evolveai::storage::support {
 
 /// Longest client_message_id accepted (bytes).
 inline constexpr std::size_t kMaxClientMessageIdBytes = 64;
+/// Longest finish_reason accepted (bytes).
+inline constexpr std::size_t kMaxFinishReasonBytes = 32;
 /// Longest charge_id accepted (bytes).
 inline constexpr std::size_t kMaxChargeIdBytes = 255;
 /// Search text beyond this many bytes is ignored.
@@ -54,12 +56,25 @@ void require_json_object(std::string_view field, std::string_view text);
 void validate_new_message(const NewMessage& message);
 /// Checks a payment before it is applied (charge_id 1..255 bytes, days > 0, texts).
 void validate_new_payment(const NewPayment& payment);
+/// Throws core::validation_failed("counter") unless `name` is 1..32 characters of [a-z0-9_].
+void validate_counter_name(std::string_view name);
 /// Clamps a page size to 1..kMaxPage.
 [[nodiscard]] std::size_t clamp_limit(std::size_t limit) noexcept;
 
-/// Facts as a JSON array of strings, and back (anything malformed reads as no facts).
-[[nodiscard]] std::string facts_to_json(const std::vector<std::string>& facts);
-[[nodiscard]] std::vector<std::string> facts_from_json(std::string_view json);
+/// Longest fact id accepted (bytes).
+inline constexpr std::size_t kMaxFactIdBytes = 32;
+
+/// A JSON array of strings (e.g. job kinds handed to a statement as one parameter).
+[[nodiscard]] std::string string_array_json(const std::vector<std::string>& items);
+/// Facts as the `facts` column keeps them: a JSON array of {"id","text","pinned"} objects.
+[[nodiscard]] std::string facts_to_json(const std::vector<Fact>& facts);
+/// Reads the `facts` column. Older rows hold plain strings: they read as unpinned facts whose
+/// id is derived from the text, so it stays the same on every read until the facts are
+/// rewritten. Anything malformed reads as no facts.
+[[nodiscard]] std::vector<Fact> facts_from_json(std::string_view json);
+/// Throws core::validation_failed("facts") unless every id is 1..kMaxFactIdBytes of
+/// [A-Za-z0-9_-] and unique, and every text is storable.
+void validate_facts(const std::vector<Fact>& facts);
 
 /// Search text made safe for any engine: invalid UTF-8, control characters and the
 /// highlight markers become spaces; cut to kMaxSearchBytes at a character boundary.

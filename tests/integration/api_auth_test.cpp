@@ -158,7 +158,7 @@ TEST_F(ApiAuth, ProfileShowsDefaultsUsageAndPremium) {
 
 TEST_F(ApiAuth, PremiumUserHasNoDailyLimit) {
   const auto [token, user_id] = sign_in(777006);
-  testing::run_sync(app_->store().grant_premium(user_id, std::chrono::days(30)));
+  app_->run(app_->store().grant_premium(user_id, std::chrono::days(30)));
   const auto profile = boost::json::parse(call("GET", "/api/v1/profile", token)->body);
   EXPECT_TRUE(profile.at("premium").at("active").as_bool());
   EXPECT_TRUE(profile.at("usage").at("daily_limit").is_null());
@@ -190,28 +190,35 @@ TEST_F(ApiAuth, PatchProfileValidatesSettings) {
   EXPECT_EQ(body.at("settings").at("persona").as_string(), "mentor");
 }
 
-TEST_F(ApiAuth, TokenMatrixOnEveryUserRoute) {
+/// A concrete path for a route pattern: every `{param}` becomes "1".
+std::string concrete_path(const std::string& pattern) {
+  std::string path;
+  bool in_param = false;
+  for (const char c : pattern) {
+    if (c == '{') {
+      in_param = true;
+      path += '1';
+    } else if (c == '}') {
+      in_param = false;
+    } else if (!in_param) {
+      path += c;
+    }
+  }
+  return path;
+}
+
+TEST_F(ApiAuth, TokenMatrixOnEveryProtectedRoute) {
   const auto [token, user_id] = sign_in(777008);
   services::auth::CryptoInit crypto;
   const auto key_id = services::auth::AccessTokens::derive_key_id(config_.auth.jwt_secret);
 
   services::auth::AccessTokenSettings other_secret;
   other_secret.keys.push_back({key_id, std::string(48, 'z')});
-  const auto wrong_signature =
-      services::auth::AccessTokens(crypto, other_secret).issue(user_id, services::auth::Role::kUser);
-
   services::auth::AccessTokenSettings same_secret;
   same_secret.keys.push_back({key_id, config_.auth.jwt_secret});
-  const auto expired = services::auth::AccessTokens(crypto, same_secret, [] {
-                         return std::chrono::system_clock::now() - std::chrono::hours(3);
-                       }).issue(user_id, services::auth::Role::kUser);
-  const auto of_missing_user =
-      services::auth::AccessTokens(crypto, same_secret).issue(user_id + 1000, services::auth::Role::kUser);
-  const auto admin_token = services::auth::AccessTokens(crypto, same_secret).issue(1, services::auth::Role::kAdmin);
-  const auto alg_none =
-      base64url(R"({"alg":"none","typ":"JWT","kid":")" + key_id + "\"}") + "." +
-      base64url(R"({"sub":")" + std::to_string(user_id) + R"(","role":"user","jti":"x","iat":1,"exp":99999999999})") +
-      ".";
+  const services::auth::AccessTokens signer(crypto, same_secret);
+  const services::auth::AccessTokens stale_signer(
+      crypto, same_secret, [] { return std::chrono::system_clock::now() - std::chrono::hours(3); });
 
   struct Case {
     std::string name;
@@ -219,39 +226,76 @@ TEST_F(ApiAuth, TokenMatrixOnEveryUserRoute) {
     int status;
     std::string code;
   };
-  const std::vector<Case> cases = {
-      {"no token", "", 401, "unauthorized"},
-      {"malformed", "Bearer not.a.jwt", 401, "unauthorized"},
-      {"wrong scheme", "Basic " + token, 401, "unauthorized"},
-      {"wrong signature", "Bearer " + wrong_signature.token, 401, "unauthorized"},
-      {"alg none", "Bearer " + alg_none, 401, "unauthorized"},
-      {"expired", "Bearer " + expired.token, 401, "token_expired"},
-      {"deleted user", "Bearer " + of_missing_user.token, 401, "unauthorized"},
-      {"admin token on a user route", "Bearer " + admin_token.token, 403, "forbidden"},
+  /// The refusals every protected route gives, for a token of `role` that is otherwise right.
+  const auto cases_for = [&](services::auth::Role role, std::int64_t subject) {
+    const auto alg_none = base64url(R"({"alg":"none","typ":"JWT","kid":")" + key_id + "\"}") + "." +
+                          base64url(R"({"sub":")" + std::to_string(subject) + R"(","role":")" +
+                                    (role == services::auth::Role::kAdmin ? "admin" : "user") +
+                                    R"(","jti":"x","iat":1,"exp":99999999999})") +
+                          ".";
+    const auto genuine = signer.issue(subject, role).token;
+    return std::vector<Case>{
+        {"no token", "", 401, "unauthorized"},
+        {"malformed", "Bearer not.a.jwt", 401, "unauthorized"},
+        {"wrong scheme", "Basic " + genuine, 401, "unauthorized"},
+        {"wrong signature", "Bearer " + services::auth::AccessTokens(crypto, other_secret).issue(subject, role).token,
+         401, "unauthorized"},
+        {"alg none", "Bearer " + alg_none, 401, "unauthorized"},
+        {"expired", "Bearer " + stale_signer.issue(subject, role).token, 401, "token_expired"},
+    };
   };
-  const std::vector<std::pair<std::string, std::string>> routes = {
-      {"GET", "/api/v1/profile"}, {"PATCH", "/api/v1/profile"}, {"GET", "/api/v1/premium"}};
-  for (const auto& [method, path] : routes) {
-    for (const auto& c : cases) {
+  auto user_cases = cases_for(services::auth::Role::kUser, user_id);
+  user_cases.push_back({"deleted user", "Bearer " + signer.issue(user_id + 1000, services::auth::Role::kUser).token,
+                        401, "unauthorized"});
+  user_cases.push_back({"admin token on a user route", "Bearer " + signer.issue(1, services::auth::Role::kAdmin).token,
+                        403, "forbidden"});
+  auto admin_cases = cases_for(services::auth::Role::kAdmin, 1);
+  admin_cases.push_back({"user token on an admin route", "Bearer " + token, 403, "forbidden"});
+
+  std::size_t user_routes = 0;
+  for (const auto& route : app_->router().routes()) {
+    if (route.pattern.rfind("/api/v1/", 0) != 0 || route.options.access == http::Access::kPublic) {
+      continue;
+    }
+    const bool admin = route.options.access == http::Access::kAdmin;
+    EXPECT_EQ(admin, route.pattern.rfind("/api/v1/admin/", 0) == 0) << route.pattern << " has the wrong access level";
+    user_routes += admin ? 0 : 1;
+    const auto path = concrete_path(route.pattern);
+    for (const auto& c : admin ? admin_cases : user_cases) {
       std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
       if (!c.header.empty()) {
         headers["Authorization"] = c.header;
       }
-      const auto reply = testing::http_request(app_->port(), method, path, R"({"settings":{}})", headers);
+      const auto reply = testing::http_request(app_->port(), route.method, path, R"({"settings":{}})", headers);
       ASSERT_TRUE(reply);
-      EXPECT_EQ(reply->status, c.status) << method << " " << path << ": " << c.name;
-      EXPECT_EQ(code_of(*reply), c.code) << method << " " << path << ": " << c.name;
+      EXPECT_EQ(reply->status, c.status) << route.method << " " << path << ": " << c.name;
+      EXPECT_EQ(code_of(*reply), c.code) << route.method << " " << path << ": " << c.name;
     }
-    // And the genuine token works.
-    const auto ok = call(method, path, token, R"({"settings":{}})");
-    ASSERT_TRUE(ok);
-    EXPECT_EQ(ok->status, 200) << method << " " << path;
+    if (!admin) {
+      // The genuine token gets past authentication (whatever the route then says about the body).
+      const auto ok = call(route.method, path, token, R"({"settings":{}})");
+      ASSERT_TRUE(ok);
+      EXPECT_NE(ok->status, 401) << route.method << " " << path;
+      EXPECT_NE(ok->status, 403) << route.method << " " << path;
+    }
+  }
+  EXPECT_GE(user_routes, 3U) << "the matrix walked the registered routes";
+}
+
+TEST_F(ApiAuth, EveryApiRouteButSignInNeedsAToken) {
+  for (const auto& route : app_->router().routes()) {
+    if (route.pattern.rfind("/api/v1/", 0) != 0) {
+      continue;
+    }
+    const bool sign_in_route = route.pattern == "/api/v1/auth" || route.pattern == "/api/v1/admin/login" ||
+                               route.pattern == "/api/v1/openapi.json";
+    EXPECT_EQ(route.options.access == http::Access::kPublic, sign_in_route) << route.method << " " << route.pattern;
   }
 }
 
 TEST_F(ApiAuth, BannedUserGets403AndCannotSignInAgain) {
   const auto [token, user_id] = sign_in(777009);
-  testing::run_sync(app_->store().set_user_banned(user_id, true));
+  app_->run(app_->store().set_user_banned(user_id, true));
   const auto reply = call("GET", "/api/v1/profile", token);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 403);
@@ -265,7 +309,7 @@ TEST_F(ApiAuth, BannedUserGets403AndCannotSignInAgain) {
 TEST_F(ApiAuth, AdminLoginDoesNotRevealWhetherTheNameExists) {
   services::auth::CryptoInit crypto;
   const services::auth::PasswordHasher hasher(crypto);
-  testing::run_sync(app_->store().create_admin("root", hasher.hash("correct horse battery")));
+  app_->run(app_->store().create_admin("root", hasher.hash("correct horse battery")));
 
   auto reply = call("POST", "/api/v1/admin/login", {}, R"({"username":"root","password":"correct horse battery"})");
   ASSERT_TRUE(reply);

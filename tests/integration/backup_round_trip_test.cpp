@@ -152,7 +152,7 @@ class BackupRoundTrip : public ::testing::TestWithParam<Engine> {
       m.content = "saxophone lesson " + std::to_string(i) + " " + filler;
       live.run(live.store().insert_message(m));
     }
-    const MemoryWrite memory{user.id, 0, "likes jazz", {"plays the saxophone"}, 1};
+    const MemoryWrite memory{user.id, 0, "likes jazz", {{"f1", "plays the saxophone", true}}, 1};
     live.run(live.store().write_memory(memory));
     return user;
   }
@@ -241,7 +241,9 @@ TEST_P(BackupRoundTrip, BackupRestoreVerifyWhileWritesContinue) {
     for (const auto& m : status)
       EXPECT_EQ(m.state, MigrationState::kApplied) << m.name;
     EXPECT_EQ(copy.run(copy.store().count_messages(ann.id)), kSeeded);
-    EXPECT_EQ(copy.run(copy.store().get_memory(ann.id)).summary, "likes jazz");
+    const auto memory = copy.run(copy.store().get_memory(ann.id));
+    EXPECT_EQ(memory.summary, "likes jazz");
+    EXPECT_EQ(memory.facts, (std::vector<Fact>{{"f1", "plays the saxophone", true}}));
     const auto hits = copy.run(copy.store().search_messages(ann.id, "saxophone", 5));
     EXPECT_EQ(hits.size(), 5U) << "the search index is restored too";
     // The restored database takes writes (sequences / autoincrement continue).

@@ -73,6 +73,40 @@ TEST_F(RedisFrontDoor, TwoNodesSharingRedisEnforceOneGlobalLimit) {
   EXPECT_EQ(limited, 7);
 }
 
+TEST_F(RedisFrontDoor, BanOnOneNodeStopsTheCachedUserOnAnotherAtOnce) {
+  testing::TempDir first_dir;
+  testing::TempDir second_dir;
+  auto first_config = node_config(first_dir);
+  auto second_config = node_config(second_dir);
+  first_config.redis.user_cache_ttl = 1h;
+  second_config.redis.user_cache_ttl = 1h;
+  second_config.database.url = first_config.database.url;
+  testing::TestApp first(first_config);
+  testing::TestApp second(second_config);
+
+  const auto init_data = testing::init_data_for(
+      kBotToken, 880002, "Vera",
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  const auto signed_in = testing::http_request(second.port(), "POST", "/api/v1/auth",
+                                               boost::json::serialize(boost::json::object{{"init_data", init_data}}),
+                                               {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  const auto body = boost::json::parse(signed_in->body);
+  const std::string token(body.at("access_token").as_string());
+  const auto user_id = body.at("user").at("id").as_int64();
+  const auto profile = [&] {
+    return testing::http_request(second.port(), "GET", "/api/v1/profile", {}, {{"Authorization", "Bearer " + token}});
+  };
+  ASSERT_EQ(profile()->status, 200);
+  ASSERT_EQ(profile()->status, 200);  // now served from the shared cache
+
+  ASSERT_TRUE(first.run(first.store().set_user_banned(user_id, true)));
+  const auto banned = profile();
+  ASSERT_TRUE(banned);
+  EXPECT_EQ(banned->status, 403) << banned->body;
+}
+
 TEST_F(RedisFrontDoor, ServiceKeepsAnsweringWhileRedisIsDownAndRecovers) {
   testing::TempDir dir;
   auto config = node_config(dir);

@@ -261,6 +261,96 @@ TEST_P(StoreBehaviour, ConcurrentQuotaWorkersGrantExactlyTheLimit) {
   EXPECT_EQ(run(store().find_user(u.id))->usage_count, 1000);
 }
 
+// --- named daily allowances --------------------------------------------------------------------
+
+TEST_P(StoreBehaviour, DailyUnitsStopAtTheLimitPerCounterAndLeaveTheMessageQuotaAlone) {
+  const User u = make_user(3101);
+  for (int i = 1; i <= 2; ++i) {
+    const auto g = run(store().take_daily_unit(u.id, "tts", 2));
+    EXPECT_TRUE(g.granted);
+    EXPECT_FALSE(g.unlimited);
+    EXPECT_EQ(g.used, i);
+    EXPECT_EQ(g.day, std::chrono::sys_days(std::chrono::year(2024) / 5 / 10));
+  }
+  const auto denied = run(store().take_daily_unit(u.id, "tts", 2));
+  EXPECT_FALSE(denied.granted);
+  EXPECT_EQ(denied.used, 2);
+  EXPECT_EQ(denied.resets_at, Time(std::chrono::sys_days(std::chrono::year(2024) / 5 / 11)));
+  // Another counter of the same user, and another user, count on their own.
+  EXPECT_TRUE(run(store().take_daily_unit(u.id, "images", 2)).granted);
+  EXPECT_TRUE(run(store().take_daily_unit(make_user(3102).id, "tts", 2)).granted);
+  EXPECT_EQ(run(store().find_user(u.id))->usage_count, 0);
+  EXPECT_TRUE(run(store().take_quota_unit(u.id, 1)).granted);
+  EXPECT_FALSE(run(store().take_daily_unit(u.id, "tts", 2)).granted);
+}
+
+TEST_P(StoreBehaviour, DailyUnitsAreRefusedToMissingUsersWithAZeroLimitAndForBadNames) {
+  const User u = make_user(3103);
+  EXPECT_FALSE(run(store().take_daily_unit(u.id + 999, "tts", 5)).granted);
+  const auto none = run(store().take_daily_unit(u.id, "tts", 0));
+  EXPECT_FALSE(none.granted);
+  EXPECT_EQ(none.used, 0);
+  for (const std::string& bad : std::vector<std::string>{"", "TTS", "with space", std::string(33, 'a'), "x;y"}) {
+    EXPECT_THROW((void)run(store().take_daily_unit(u.id, bad, 5)), core::Error) << bad;
+  }
+}
+
+TEST_P(StoreBehaviour, DailyUnitsRollOverAtUtcMidnightAndGiveBackOnlyTheSameDay) {
+  const User u = make_user(3104);
+  h_->clock().set(Time(std::chrono::sys_days(std::chrono::year(2024) / 5 / 10)) + 23h + 59min);
+  const auto first = run(store().take_daily_unit(u.id, "tts", 1));
+  ASSERT_TRUE(first.granted);
+  EXPECT_FALSE(run(store().take_daily_unit(u.id, "tts", 1)).granted);
+  run(store().give_back_daily_unit(u.id, "tts", first.day));
+  const auto again = run(store().take_daily_unit(u.id, "tts", 1));
+  ASSERT_TRUE(again.granted);
+  EXPECT_EQ(again.used, 1);
+  h_->clock().advance(2min);  // 00:01 the next day
+  const auto next_day = run(store().take_daily_unit(u.id, "tts", 1));
+  ASSERT_TRUE(next_day.granted);
+  EXPECT_EQ(next_day.used, 1);
+  EXPECT_EQ(next_day.day, std::chrono::sys_days(std::chrono::year(2024) / 5 / 11));
+  run(store().give_back_daily_unit(u.id, "tts", again.day));  // yesterday's unit: no effect today
+  EXPECT_FALSE(run(store().take_daily_unit(u.id, "tts", 1)).granted);
+  run(store().give_back_daily_unit(u.id, "images", next_day.day));  // another counter: no effect
+  EXPECT_FALSE(run(store().take_daily_unit(u.id, "tts", 1)).granted);
+}
+
+TEST_P(StoreBehaviour, PremiumDailyUnitsAreUnlimitedButCounted) {
+  const User u = make_user(3105);
+  run(store().grant_premium(u.id, std::chrono::days(1)));
+  for (int i = 1; i <= 4; ++i) {
+    const auto g = run(store().take_daily_unit(u.id, "tts", 1));
+    EXPECT_TRUE(g.granted);
+    EXPECT_TRUE(g.unlimited);
+    EXPECT_EQ(g.used, i);
+  }
+  EXPECT_TRUE(run(store().take_daily_unit(u.id, "other", 0)).granted);
+  h_->clock().advance(std::chrono::days(2));  // premium over: the free limit applies again
+  EXPECT_TRUE(run(store().take_daily_unit(u.id, "tts", 1)).granted);
+  EXPECT_FALSE(run(store().take_daily_unit(u.id, "tts", 1)).granted);
+}
+
+TEST_P(StoreBehaviour, ConcurrentDailyUnitTakersGrantExactlyTheLimit) {
+  const User u = make_user(3106);
+  Store& s = store();
+  const UserId id = u.id;
+  // Every worker starts on a day with no row yet, so the first inserts race as well.
+  const auto granted = concurrently(8, [&s, id](int) -> Task<int> {
+    int n = 0;
+    for (int i = 0; i < 100; ++i) {
+      if ((co_await s.take_daily_unit(id, "tts", 250)).granted)
+        ++n;
+    }
+    co_return n;
+  });
+  int total = 0;
+  for (int n : granted)
+    total += n;
+  EXPECT_EQ(total, 250);
+  EXPECT_EQ(run(store().take_daily_unit(u.id, "tts", 250)).used, 250);
+}
+
 // --- messages ----------------------------------------------------------------------------------
 
 TEST_P(StoreBehaviour, InsertIsIdempotentByClientMessageId) {
@@ -361,7 +451,7 @@ TEST_P(StoreBehaviour, DeleteUserDataForgetsMessagesAndMemory) {
   add_message(u.id, "one");
   add_message(u.id, "two");
   add_message(other.id, "keep");
-  ASSERT_TRUE(run(store().write_memory(MemoryWrite{u.id, 0, "sum", {"fact"}, 1})).has_value());
+  ASSERT_TRUE(run(store().write_memory(MemoryWrite{u.id, 0, "sum", {{"f1", "fact", false}}, 1})).has_value());
   const auto deleted = run(store().delete_user_data(u.id));
   EXPECT_EQ(deleted.messages, 2);
   EXPECT_TRUE(deleted.memory);
@@ -379,11 +469,12 @@ TEST_P(StoreBehaviour, MemoryWritesAreVersioned) {
   const auto empty = run(store().get_memory(u.id));
   EXPECT_EQ(empty.version, 0);
   EXPECT_TRUE(empty.summary.empty());
-  const auto v1 = run(store().write_memory(MemoryWrite{u.id, 0, "likes jazz", {"likes jazz", "Омск"}, 10}));
+  const std::vector<Fact> facts{{"a1", "likes jazz", false}, {"b2", "Омск", true}};
+  const auto v1 = run(store().write_memory(MemoryWrite{u.id, 0, "likes jazz", facts, 10}));
   ASSERT_EQ(v1, 1);
   const auto m1 = run(store().get_memory(u.id));
   EXPECT_EQ(m1.summary, "likes jazz");
-  EXPECT_EQ(m1.facts, (std::vector<std::string>{"likes jazz", "Омск"}));
+  EXPECT_EQ(m1.facts, facts);
   EXPECT_EQ(m1.last_summarized_message_id, 10);
   EXPECT_EQ(m1.updated_at, h_->clock().now());
   EXPECT_EQ(run(store().write_memory(MemoryWrite{u.id, 1, "v2", {}, 20})), 2);
@@ -391,6 +482,39 @@ TEST_P(StoreBehaviour, MemoryWritesAreVersioned) {
   EXPECT_FALSE(run(store().write_memory(MemoryWrite{u.id, 1, "stale", {}, 15})).has_value());
   EXPECT_FALSE(run(store().write_memory(MemoryWrite{u.id, 0, "stale", {}, 15})).has_value());
   EXPECT_EQ(run(store().get_memory(u.id)).summary, "v2");
+}
+
+TEST_P(StoreBehaviour, MemoryRejectsMalformedOrDuplicateFactIds) {
+  const User u = make_user(5003);
+  const std::vector<std::vector<Fact>> bad{
+      {{"", "no id", false}},
+      {{"has space", "x", false}},
+      {{std::string(33, 'a'), "too long id", false}},
+      {{"same", "one", false}, {"same", "two", false}},
+      {{"ok", std::string("nul\0inside", 10), false}},
+  };
+  for (const auto& facts : bad) {
+    EXPECT_THROW(run(store().write_memory(MemoryWrite{u.id, 0, "s", facts, 0})), core::Error);
+  }
+  EXPECT_EQ(run(store().get_memory(u.id)).version, 0);
+}
+
+TEST_P(StoreBehaviour, FactsStoredAsPlainStringsReadAsUnpinnedFactsWithStableIds) {
+  const User u = make_user(5004);
+  ASSERT_EQ(run(store().write_memory(MemoryWrite{u.id, 0, "s", {}, 0})), 1);
+  h_->execute_raw("UPDATE memories SET facts = '[\"likes jazz\", \"lives in Omsk\"]' WHERE user_id = " +
+                  std::to_string(u.id));
+  const auto before = run(store().get_memory(u.id));
+  ASSERT_EQ(before.facts.size(), 2U);
+  EXPECT_EQ(before.facts[0].text, "likes jazz");
+  EXPECT_FALSE(before.facts[0].pinned);
+  EXPECT_NE(before.facts[0].id, before.facts[1].id);
+  EXPECT_EQ(run(store().get_memory(u.id)).facts, before.facts);
+  // Written back as read, the facts keep their ids and become objects.
+  auto facts = before.facts;
+  facts[1].pinned = true;
+  ASSERT_EQ(run(store().write_memory(MemoryWrite{u.id, before.version, "s", facts, 0})), 2);
+  EXPECT_EQ(run(store().get_memory(u.id)).facts, facts);
 }
 
 TEST_P(StoreBehaviour, TwoSummaryWritersOnOneVersionOneWinsOneConflicts) {
@@ -431,7 +555,7 @@ TEST_P(StoreBehaviour, TurnContextReadsEverythingTogether) {
   add_message(u.id, "my cat is called Tom");
   for (int i = 0; i < 3; ++i)
     add_message(u.id, "recent " + std::to_string(i));
-  ASSERT_TRUE(run(store().write_memory(MemoryWrite{u.id, 0, "summary", {"has a cat"}, 2})).has_value());
+  ASSERT_TRUE(run(store().write_memory(MemoryWrite{u.id, 0, "summary", {{"f1", "has a cat", false}}, 2})).has_value());
   const auto ctx = run(store().load_turn_context(u.id, 3, "Any new jazz records? Also, how is Tom?", 5));
   ASSERT_TRUE(ctx.user.has_value());
   EXPECT_EQ(ctx.user->id, u.id);
@@ -786,14 +910,15 @@ TEST_P(StoreBehaviour, ExportHoldsAllOfTheUsersData) {
   const User u = make_user(9002);
   add_message(u.id, "first");
   add_message(u.id, "second", Role::kAssistant);
-  run(store().write_memory(MemoryWrite{u.id, 0, "sum", {"f1"}, 1}));
+  const std::vector<Fact> facts{{"f1", "likes tea", true}};
+  run(store().write_memory(MemoryWrite{u.id, 0, "sum", facts, 1}));
   run(store().apply_payment(payment(u.id, "export-charge")));
   const auto e = run(store().export_user_data(u.id));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->user.id, u.id);
   ASSERT_EQ(e->messages.size(), 2U);
   EXPECT_EQ(e->messages[0].content, "first");
-  EXPECT_EQ(e->memory.facts, std::vector<std::string>{"f1"});
+  EXPECT_EQ(e->memory.facts, facts);
   ASSERT_EQ(e->payments.size(), 1U);
   EXPECT_EQ(e->payments[0].charge_id, "export-charge");
   EXPECT_FALSE(run(store().export_user_data(u.id + 999)).has_value());

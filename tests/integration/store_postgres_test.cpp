@@ -45,7 +45,7 @@ TEST_F(PostgresStore, TurnContextReadsCostOneRoundTrip) {
     m.content = "jazz message " + std::to_string(i);
     run(pg().insert_message(m));
   }
-  run(pg().write_memory(MemoryWrite{u.id, 0, "summary", {"fact"}, 1}));
+  run(pg().write_memory(MemoryWrite{u.id, 0, "summary", {{"f1", "fact", false}}, 1}));
 
   // A fresh node: the connection is opened and every statement prepared inside the same
   // pipeline, so even the first turn costs one round trip.

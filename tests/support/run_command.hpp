@@ -12,7 +12,8 @@ struct CommandResult {
 };
 
 /// Runs the evolveai binary in `cwd` through the shell with a clean environment plus `env`
-/// ("A=1 B=2"), stdin from /dev/null, and waits for it to exit.
-CommandResult run_evolveai(const std::string& env, const std::string& args, const std::filesystem::path& cwd);
+/// ("A=1 B=2"), `input` on its standard input (nothing when empty), and waits for it to exit.
+CommandResult run_evolveai(const std::string& env, const std::string& args, const std::filesystem::path& cwd,
+                           const std::string& input = {});
 
 }  // namespace evolveai::testing

@@ -49,7 +49,7 @@ std::size_t StatementLog::count(std::string_view name) const {
 }
 
 std::optional<std::string> postgres_unavailable_reason() {
-  const char* url = std::getenv("EVOLVEAI_TEST_PG_URL");
+  const char* url = std::getenv("EVOLVEAI_TEST_PG_URL");  // NOLINT(concurrency-mt-unsafe): set before the test runs
   if (url == nullptr || *url == '\0') {
     return "EVOLVEAI_TEST_PG_URL is not set; run the tests under scripts/with-test-services to get a PostgreSQL "
            "15 server";
@@ -58,7 +58,7 @@ std::optional<std::string> postgres_unavailable_reason() {
 }
 
 bool postgres_required() {
-  const char* v = std::getenv("EVOLVEAI_REQUIRE_PG");
+  const char* v = std::getenv("EVOLVEAI_REQUIRE_PG");  // NOLINT(concurrency-mt-unsafe): set before the test runs
   return v != nullptr && std::string_view(v) == "1";
 }
 
@@ -93,7 +93,7 @@ StoreHarness::StoreHarness(Engine engine, std::size_t io_threads, bool migrate)
     if (engine_ == Engine::kSqlite) {
       temp_dir_ = make_temp_dir();
     } else {
-      pg_url_ = std::getenv("EVOLVEAI_TEST_PG_URL");
+      pg_url_ = std::getenv("EVOLVEAI_TEST_PG_URL");  // NOLINT(concurrency-mt-unsafe): set before the test runs
       pg_schema_ = "t_" + std::to_string(::getpid()) + "_" + std::to_string(schema_counter++);
       pg_exec("DROP SCHEMA IF EXISTS " + pg_schema_ + " CASCADE; CREATE SCHEMA " + pg_schema_);
     }

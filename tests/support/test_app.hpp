@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
 #include "obs/health.hpp"
+#include "services/scheduler.hpp"
 #include "storage/store.hpp"
 
 namespace evolveai::testing {
@@ -41,6 +43,9 @@ T run_sync(Task<T> task) {
   while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
     io.run_one_for(std::chrono::milliseconds(10));
   }
+  // Another thread may still be handing work back to `io`: drain it before `io` goes away.
+  guard.reset();
+  io.run();
   return future.get();
 }
 
@@ -60,6 +65,18 @@ class TestApp {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   /// The application's store, to arrange data the API cannot create (bans, admins).
   [[nodiscard]] storage::Store& store() { return application_->store(); }
+  /// Runs one of the worker's scheduled tasks now (e.g. "memory_summaries") and waits for it.
+  services::RunOutcome run_worker_task(std::string name) {
+    return application_->run_worker_task(std::move(name)).get();
+  }
+  /// Runs `task` on the application's own I/O threads and waits for its result (store calls
+  /// that arrange or inspect data must not outlive a private io_context).
+  template <typename T>
+  T run(Task<T> task) {
+    return boost::asio::co_spawn(application_->executor(), std::move(task), boost::asio::use_future).get();
+  }
+  /// Every route the application serves.
+  [[nodiscard]] const http::Router& router() { return application_->router(); }
   /// Begins a graceful shutdown and waits for `run()` to return its exit code.
   int stop();
 

@@ -77,9 +77,36 @@ TEST(StorageSupport, SnippetEscapesContentAndMarksMatches) {
 }
 
 TEST(StorageSupport, FactsRoundTripThroughJson) {
-  const std::vector<std::string> facts{"likes \"jazz\"", "lives in Омск"};
+  const std::vector<Fact> facts{{"k1", "likes \"jazz\"", false}, {"k2", "lives in Омск", true}};
   EXPECT_EQ(facts_from_json(facts_to_json(facts)), facts);
   EXPECT_TRUE(facts_from_json("not json").empty());
+  EXPECT_TRUE(facts_from_json("{}").empty());
+}
+
+TEST(StorageSupport, PlainStringFactsReadWithStableUniqueIds) {
+  const std::string legacy = R"(["likes jazz", "lives in Омск", "likes jazz", 7, {"text": 3}])";
+  const auto first = facts_from_json(legacy);
+  ASSERT_EQ(first.size(), 3U);
+  EXPECT_EQ(first[0].text, "likes jazz");
+  EXPECT_EQ(first[1].text, "lives in Омск");
+  EXPECT_FALSE(first[0].pinned);
+  EXPECT_NE(first[0].id, first[1].id);
+  EXPECT_NE(first[0].id, first[2].id);
+  EXPECT_EQ(facts_from_json(legacy), first);  // the same ids on every read
+  EXPECT_NO_THROW(validate_facts(first));     // and they may be written back as they are
+}
+
+TEST(StorageSupport, ObjectFactsWithoutIdGetOneAndKeepTheirPin) {
+  const auto facts = facts_from_json(R"([{"text": "a", "pinned": true}, {"id": "x", "text": "b"}])");
+  ASSERT_EQ(facts.size(), 2U);
+  EXPECT_FALSE(facts[0].id.empty());
+  EXPECT_TRUE(facts[0].pinned);
+  EXPECT_EQ(facts[1].id, "x");
+  EXPECT_FALSE(facts[1].pinned);
+}
+
+TEST(StorageSupport, StringArrayJsonIsAJsonArrayOfStrings) {
+  EXPECT_EQ(string_array_json({"a", "b\"c"}), R"(["a","b\"c"])");
 }
 
 }  // namespace

@@ -24,9 +24,9 @@ Pool::Lease::~Lease() {
     pool_->give_back(std::move(connection_));
 }
 
-std::shared_ptr<Pool> Pool::create(boost::asio::any_io_executor executor, ConnectSettings connect,
+std::shared_ptr<Pool> Pool::create(const boost::asio::any_io_executor& executor, ConnectSettings connect,
                                    PoolSettings settings, const StoreObserver& observer) {
-  return std::shared_ptr<Pool>(new Pool(std::move(executor), std::move(connect), settings, observer));
+  return std::shared_ptr<Pool>(new Pool(executor, std::move(connect), settings, observer));
 }
 
 Pool::Pool(const boost::asio::any_io_executor& executor, ConnectSettings connect, PoolSettings settings,

@@ -50,7 +50,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
 
   /// Creates a pool; connections are opened on demand.
-  static std::shared_ptr<Pool> create(boost::asio::any_io_executor executor, ConnectSettings connect,
+  static std::shared_ptr<Pool> create(const boost::asio::any_io_executor& executor, ConnectSettings connect,
                                       PoolSettings settings, const StoreObserver& observer);
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;

@@ -46,7 +46,7 @@ User read_user(const Result& r, int row, int c = 0) {
 }
 
 // messages: id, user_id, role, content, has_image, tokens, status, client_message_id,
-//           reply_to_id, created_at
+//           reply_to_id, created_at, finish_reason
 Message read_message(const Result& r, int row) {
   Message m;
   m.id = r.int64(row, 0);
@@ -59,6 +59,7 @@ Message read_message(const Result& r, int row) {
   m.client_message_id = r.optional_text(row, 7);
   m.reply_to_id = r.optional_int64(row, 8);
   m.created_at = r.time(row, 9);
+  m.finish_reason = r.optional_text(row, 10);
   return m;
 }
 
@@ -181,19 +182,41 @@ constexpr Statement kQuotaGiveBack{"quota.give_back",
                                    "UPDATE users SET usage_count = usage_count - 1 WHERE id = $1::bigint "
                                    "AND usage_day = $2::date AND usage_count > 0"};
 
+// $1 user, $2 counter, $3 day, $4 now, $5 free limit. ON CONFLICT re-checks the limit on the row's
+// latest version under its row lock, so concurrent takers never pass the limit together.
+constexpr Statement kDailyTake{
+    "daily.take",
+    "INSERT INTO daily_counters AS d (user_id, counter, day, used) "
+    "SELECT id, $2::text, $3::date, 1 FROM users "
+    "WHERE id = $1::bigint AND (coalesce(premium_until > $4::timestamptz, false) OR $5::bigint > 0) "
+    "ON CONFLICT (user_id, counter, day) DO UPDATE SET used = d.used + 1 "
+    "WHERE d.used < $5::bigint "
+    "OR EXISTS (SELECT 1 FROM users WHERE id = $1::bigint AND premium_until > $4::timestamptz) "
+    "RETURNING d.used, EXISTS (SELECT 1 FROM users WHERE id = $1::bigint AND premium_until > $4::timestamptz)"};
+constexpr Statement kDailyPeek{
+    "daily.peek",
+    "SELECT used FROM daily_counters WHERE user_id = $1::bigint AND counter = $2::text AND day = $3::date"};
+constexpr Statement kDailyGiveBack{"daily.give_back",
+                                   "UPDATE daily_counters SET used = used - 1 WHERE user_id = $1::bigint "
+                                   "AND counter = $2::text AND day = $3::date AND used > 0"};
+
 constexpr Statement kMessageInsert{
     "messages.insert",
     "INSERT INTO messages (user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, "
-    "created_at) VALUES ($1::bigint, $2, $3, $4::boolean, $5::bigint, $6, $7, $8::bigint, $9::timestamptz) "
+    "created_at, finish_reason) VALUES ($1::bigint, $2, $3, $4::boolean, $5::bigint, $6, $7, $8::bigint, "
+    "$9::timestamptz, $10) "
     "ON CONFLICT (user_id, client_message_id) DO NOTHING "
-    "RETURNING id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at"};
+    "RETURNING id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason"};
 constexpr Statement kMessageByClientId{
     "messages.find_by_client_id",
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = $1::bigint AND client_message_id = $2::text"};
 constexpr Statement kMessageReply{
     "messages.find_reply",
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = $1::bigint AND reply_to_id = $2::bigint ORDER BY id LIMIT 1"};
 constexpr Statement kMessageStatus{
     "messages.set_status",
@@ -201,17 +224,20 @@ constexpr Statement kMessageStatus{
     "AND user_id = $1::bigint"};
 constexpr Statement kMessagesNewest{
     "messages.newest",
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = $1::bigint AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint"};
 constexpr Statement kMessagesAfter{
     "messages.after",
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = $1::bigint AND id > $2::bigint ORDER BY id LIMIT $3::bigint"};
 constexpr Statement kMessagesCount{"messages.count",
                                    "SELECT count(*) FROM messages WHERE user_id = $1::bigint AND id > $2::bigint"};
 constexpr Statement kMessagesAll{
     "messages.all",
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = $1::bigint ORDER BY id"};
 constexpr Statement kUserDataDelete{"user_data.delete",
                                     "WITH m AS (DELETE FROM messages WHERE user_id = $1::bigint RETURNING 1), "
@@ -226,7 +252,8 @@ constexpr Statement kMessagesSearch{
 constexpr Statement kMessagesRelevant{
     "messages.relevant",
     "SELECT m.id, m.user_id, m.role, m.content, m.has_image, m.tokens, m.status, m.client_message_id, "
-    "m.reply_to_id, m.created_at FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q "
+    "m.reply_to_id, m.created_at, m.finish_reason "
+    "FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q "
     "WHERE m.user_id = $1::bigint AND m.search @@ q AND m.id < coalesce((SELECT min(r.id) FROM "
     "(SELECT id FROM messages WHERE user_id = $1::bigint ORDER BY id DESC LIMIT $3::bigint) AS r), "
     "9223372036854775807) ORDER BY ts_rank_cd(m.search, q) DESC, m.id DESC LIMIT $4::bigint"};
@@ -361,7 +388,7 @@ std::string headline_options() {
 }
 
 std::string json_array(const std::vector<std::string>& items) {
-  return sup::facts_to_json(items);
+  return sup::string_array_json(items);
 }
 
 }  // namespace
@@ -675,6 +702,40 @@ Task<void> PgStore::give_back_quota_unit(UserId user_id, std::chrono::sys_days d
               [&](Connection& c) -> Task<void> { co_await c.execute(kQuotaGiveBack, p); });
 }
 
+Task<QuotaGrant> PgStore::take_daily_unit(UserId user_id, std::string_view counter, std::int64_t free_limit) {
+  sup::validate_counter_name(counter);
+  const Time t = now();
+  QuotaGrant grant;
+  grant.day = sup::utc_day(t);
+  grant.resets_at = Time(grant.day + std::chrono::days(1));
+  Params take;
+  take.add(user_id).add(counter).add(grant.day).add(t).add(free_limit);
+  Params peek;
+  peek.add(user_id).add(counter).add(grant.day);
+  co_return co_await op("daily.take", Retry::kOnlyIfNotSent, [&](Connection& c) -> Task<QuotaGrant> {
+    QuotaGrant g = grant;
+    const auto r = co_await c.execute(kDailyTake, take);
+    if (r.rows() > 0) {
+      g.granted = true;
+      g.used = r.int64(0, 0);
+      g.unlimited = r.boolean(0, 1);
+      co_return g;
+    }
+    const auto current = co_await c.execute(kDailyPeek, peek);
+    if (current.rows() > 0)
+      g.used = current.int64(0, 0);
+    co_return g;
+  });
+}
+
+Task<void> PgStore::give_back_daily_unit(UserId user_id, std::string_view counter, std::chrono::sys_days day) {
+  sup::validate_counter_name(counter);
+  Params p;
+  p.add(user_id).add(counter).add(day);
+  co_await op("daily.give_back", Retry::kOnlyIfNotSent,
+              [&](Connection& c) -> Task<void> { co_await c.execute(kDailyGiveBack, p); });
+}
+
 // --- messages -----------------------------------------------------------------------------------------
 
 Task<InsertedMessage> PgStore::insert_message(const NewMessage& message) {
@@ -688,7 +749,8 @@ Task<InsertedMessage> PgStore::insert_message(const NewMessage& message) {
       .add(to_string(message.status))
       .add(message.client_message_id)
       .add(message.reply_to_id)
-      .add(now());
+      .add(now())
+      .add(message.finish_reason);
   Params find;
   find.add(message.user_id).add(message.client_message_id);
   // A repeat with a client_message_id is harmless, so a lost connection may be retried then.
@@ -833,8 +895,7 @@ Task<Memory> PgStore::get_memory(UserId user_id) {
 
 Task<std::optional<std::int64_t>> PgStore::write_memory(const MemoryWrite& w) {
   sup::require_storable_text("summary", w.summary);
-  for (const auto& f : w.facts)
-    sup::require_storable_text("facts", f);
+  sup::validate_facts(w.facts);
   const std::string facts = sup::facts_to_json(w.facts);
   Params p;
   const Statement* statement = &kMemoryInsert;

@@ -41,7 +41,7 @@ User read_user(const Statement& s, int c = 0) {
 }
 
 // messages: id, user_id, role, content, has_image, tokens, status, client_message_id,
-//           reply_to_id, created_at
+//           reply_to_id, created_at, finish_reason
 Message read_message(const Statement& s, int c = 0) {
   Message m;
   m.id = s.int64(c + 0);
@@ -54,6 +54,7 @@ Message read_message(const Statement& s, int c = 0) {
   m.client_message_id = s.optional_text(c + 7);
   m.reply_to_id = s.optional_int64(c + 8);
   m.created_at = sup::from_micros(s.int64(c + 9));
+  m.finish_reason = s.optional_text(c + 10);
   return m;
 }
 
@@ -116,7 +117,7 @@ std::int64_t as_int(std::size_t n) {
 }
 
 std::string kinds_json(const std::vector<std::string>& kinds) {
-  return sup::facts_to_json(kinds);  // a JSON array of strings
+  return sup::string_array_json(kinds);
 }
 
 // --- statements ---------------------------------------------------------------------------
@@ -158,28 +159,46 @@ constexpr const char* kQuotaPeek =
 constexpr const char* kQuotaGiveBack =
     "UPDATE users SET usage_count = usage_count - 1 WHERE id = ?1 AND usage_day = ?2 AND usage_count > 0";
 
+// ?1 user, ?2 counter, ?3 day, ?4 now, ?5 free limit. The row is created or counted up only while
+// the user is premium or under the limit; no row comes back when the unit is refused.
+constexpr const char* kDailyTake =
+    "INSERT INTO daily_counters (user_id, counter, day, used) "
+    "SELECT id, ?2, ?3, 1 FROM users WHERE id = ?1 AND (coalesce(premium_until, 0) > ?4 OR ?5 > 0) "
+    "ON CONFLICT (user_id, counter, day) DO UPDATE SET used = used + 1 "
+    "WHERE coalesce((SELECT premium_until FROM users WHERE id = ?1), 0) > ?4 OR used < ?5 "
+    "RETURNING used, coalesce((SELECT premium_until FROM users WHERE id = ?1), 0) > ?4";
+constexpr const char* kDailyPeek = "SELECT used FROM daily_counters WHERE user_id = ?1 AND counter = ?2 AND day = ?3";
+constexpr const char* kDailyGiveBack =
+    "UPDATE daily_counters SET used = used - 1 WHERE user_id = ?1 AND counter = ?2 AND day = ?3 AND used > 0";
+
 constexpr const char* kMessageInsert =
     "INSERT INTO messages (user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, "
-    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "created_at, finish_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
     "ON CONFLICT (user_id, client_message_id) DO NOTHING "
-    "RETURNING id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at";
+    "RETURNING id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason";
 constexpr const char* kMessageByClientId =
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = ?1 AND client_message_id = ?2";
 constexpr const char* kMessageReply =
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = ?1 AND reply_to_id = ?2 ORDER BY id LIMIT 1";
 constexpr const char* kMessageStatus =
     "UPDATE messages SET status = ?3, tokens = coalesce(?4, tokens) WHERE id = ?2 AND user_id = ?1";
 constexpr const char* kMessagesNewest =
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 constexpr const char* kMessagesAfter =
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 constexpr const char* kMessagesCount = "SELECT count(*) FROM messages WHERE user_id = ?1 AND id > ?2";
 constexpr const char* kMessagesAll =
-    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at "
+    "SELECT id, user_id, role, content, has_image, tokens, status, client_message_id, reply_to_id, created_at, "
+    "finish_reason "
     "FROM messages WHERE user_id = ?1 ORDER BY id";
 constexpr const char* kMessagesDeleteUser = "DELETE FROM messages WHERE user_id = ?1";
 constexpr const char* kMemoryDeleteUser = "DELETE FROM memories WHERE user_id = ?1";
@@ -190,7 +209,7 @@ constexpr const char* kMessagesSearch =
     "WHERE messages_fts MATCH ?2 AND m.user_id = ?1 ORDER BY bm25(messages_fts), m.id DESC LIMIT ?3";
 constexpr const char* kMessagesRelevant =
     "SELECT m.id, m.user_id, m.role, m.content, m.has_image, m.tokens, m.status, m.client_message_id, "
-    "m.reply_to_id, m.created_at "
+    "m.reply_to_id, m.created_at, m.finish_reason "
     "FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid "
     "WHERE messages_fts MATCH ?2 AND m.user_id = ?1 AND m.id < ?3 "
     "ORDER BY bm25(messages_fts), m.id DESC LIMIT ?4";
@@ -646,6 +665,42 @@ Task<void> SqliteStore::give_back_quota_unit(UserId user_id, std::chrono::sys_da
   });
 }
 
+Task<QuotaGrant> SqliteStore::take_daily_unit(UserId user_id, std::string_view counter, std::int64_t free_limit) {
+  sup::validate_counter_name(counter);
+  const Time t = now();
+  QuotaGrant grant;
+  grant.day = sup::utc_day(t);
+  grant.resets_at = Time(grant.day + std::chrono::days(1));
+  const std::string day = sup::format_day(grant.day);
+  const std::string name(counter);
+  co_return co_await write("daily.take", [&](Connection& c) {
+    {
+      auto s = c.prepare("daily.take", kDailyTake);
+      s.bind(1, user_id).bind(2, name).bind(3, day).bind(4, sup::to_micros(t)).bind(5, free_limit);
+      if (s.step()) {
+        grant.granted = true;
+        grant.used = s.int64(0);
+        grant.unlimited = s.int64(1) != 0;
+        return grant;
+      }
+    }
+    auto peek = c.prepare("daily.peek", kDailyPeek);
+    peek.bind(1, user_id).bind(2, name).bind(3, day);
+    if (peek.step())
+      grant.used = peek.int64(0);
+    return grant;
+  });
+}
+
+Task<void> SqliteStore::give_back_daily_unit(UserId user_id, std::string_view counter, std::chrono::sys_days day) {
+  sup::validate_counter_name(counter);
+  const std::string text = sup::format_day(day);
+  const std::string name(counter);
+  co_await write("daily.give_back", [&](Connection& c) {
+    c.prepare("daily.give_back", kDailyGiveBack).bind(1, user_id).bind(2, name).bind(3, text).run();
+  });
+}
+
 // --- messages ---------------------------------------------------------------------------------
 
 Task<InsertedMessage> SqliteStore::insert_message(const NewMessage& message) {
@@ -662,7 +717,8 @@ Task<InsertedMessage> SqliteStore::insert_message(const NewMessage& message) {
           .bind(6, to_string(message.status))
           .bind(7, message.client_message_id)
           .bind(8, message.reply_to_id)
-          .bind(9, t);
+          .bind(9, t)
+          .bind(10, message.finish_reason);
       if (s.step())
         return InsertedMessage{read_message(s), true};
     }
@@ -787,8 +843,7 @@ Task<Memory> SqliteStore::get_memory(UserId user_id) {
 
 Task<std::optional<std::int64_t>> SqliteStore::write_memory(const MemoryWrite& w) {
   sup::require_storable_text("summary", w.summary);
-  for (const auto& f : w.facts)
-    sup::require_storable_text("facts", f);
+  sup::validate_facts(w.facts);
   const std::string facts = sup::facts_to_json(w.facts);
   const auto t = sup::to_micros(now());
   co_return co_await write("memory.write", [&](Connection& c) -> std::optional<std::int64_t> {

@@ -52,6 +52,8 @@ class SqliteStore final : public Store {
 
   Task<QuotaGrant> take_quota_unit(UserId user_id, std::int64_t free_limit) override;
   Task<void> give_back_quota_unit(UserId user_id, std::chrono::sys_days day) override;
+  Task<QuotaGrant> take_daily_unit(UserId user_id, std::string_view counter, std::int64_t free_limit) override;
+  Task<void> give_back_daily_unit(UserId user_id, std::string_view counter, std::chrono::sys_days day) override;
 
   Task<InsertedMessage> insert_message(const NewMessage& message) override;
   Task<bool> set_message_status(UserId user_id, MessageId message_id, MessageStatus status,

@@ -1,0 +1,336 @@
+#include "api/chat_routes.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <cctype>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "api/auth_routes.hpp"
+#include "api/json_body.hpp"
+#include "core/errors.hpp"
+#include "core/time_format.hpp"
+#include "http/context.hpp"
+#include "services/chat_service.hpp"
+#include "services/history_service.hpp"
+#include "services/user_settings.hpp"
+
+namespace evolveai::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxMimeTypeChars = 100;
+constexpr std::int64_t kDefaultHistoryPage = 50;
+constexpr std::int64_t kDefaultSearchLimit = 20;
+
+json::value optional_text(const std::optional<std::string>& text) {
+  return text ? json::value(*text) : json::value(nullptr);
+}
+
+json::value optional_time(const std::optional<storage::Time>& time) {
+  return time ? json::value(core::format_rfc3339(*time)) : json::value(nullptr);
+}
+
+bool contains_ignoring_case(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < needle.size() && match; ++j) {
+      match = std::tolower(static_cast<unsigned char>(text[i + j])) == needle[j];
+    }
+    if (match) {
+      return true;
+    }
+  }
+  return false;
+}
+
+json::object usage_body(const services::TurnUsage& usage) {
+  json::object body;
+  body["messages_today"] = usage.messages_today;
+  body["daily_limit"] = usage.daily_limit ? json::value(*usage.daily_limit) : json::value(nullptr);
+  return body;
+}
+
+json::object turn_body(const services::TurnResult& result) {
+  json::object body;
+  body["reply"] = result.reply;
+  body["message_id"] = result.message_id;
+  body["user_message_id"] = result.user_message_id;
+  body["finish_reason"] = result.finish_reason;
+  body["usage"] = usage_body(result.usage);
+  return body;
+}
+
+std::optional<services::ChatImage> parse_image(const json::object& body, std::size_t max_bytes) {
+  const auto* value = body.if_contains("image");
+  if (value == nullptr || value->is_null()) {
+    return std::nullopt;
+  }
+  if (!value->is_object()) {
+    throw core::validation_failed("image", "'image' must be an object with 'mime_type' and 'data'");
+  }
+  const auto& image = value->as_object();
+  for (const auto& [key, field] : image) {
+    if (key != "mime_type" && key != "data") {
+      throw core::validation_failed("image." + std::string(key), "'image' has only 'mime_type' and 'data'");
+    }
+  }
+  services::ChatImage out;
+  out.mime_type = require_string(image, "mime_type", 1, kMaxMimeTypeChars);
+  const auto* data = image.if_contains("data");
+  if (data == nullptr || !data->is_string()) {
+    throw core::validation_failed("image.data", "'image.data' must be a base64 string");
+  }
+  out.bytes = services::decode_image_base64(data->as_string(), max_bytes);
+  return out;
+}
+
+/// The turn a POST /api/v1/chat body asks for, and whether to stream it.
+std::pair<services::ChatTurnRequest, bool> parse_chat_request(const http::Request& request,
+                                                              const http::RequestContext& context,
+                                                              const services::ChatLimits& limits) {
+  const auto body = parse_json_object(request, {});
+  for (const auto& [key, value] : body) {
+    if (key != "message" && key != "image" && key != "client_message_id" && key != "stream" && key != "voice") {
+      throw core::validation_failed(std::string(key), "unknown field '" + std::string(key) +
+                                                          "'; known: message, image, client_message_id, stream, voice");
+    }
+  }
+  (void)optional_bool(body, "voice");  // documented; voice replies are produced by the TTS routes
+  services::ChatTurnRequest turn;
+  turn.user_id = current_user(context);
+  turn.text = require_string(body, "message", 1, limits.max_message_chars);
+  turn.client_message_id = optional_string(body, "client_message_id", 1, 64);
+  turn.image = parse_image(body, limits.max_image_bytes);
+  bool stream = optional_bool(body, "stream").value_or(false);
+  if (const auto accept = request.headers.get("Accept")) {
+    stream = stream || contains_ignoring_case(*accept, "text/event-stream");
+  }
+  return {std::move(turn), stream};
+}
+
+/// Runs a prepared turn as server-sent events.
+http::Response stream_turn(services::ChatService& chat, services::PreparedTurn prepared) {
+  auto turn = std::make_shared<services::PreparedTurn>(std::move(prepared));
+  return http::Response::event_stream([&chat, turn](http::EventSink& sink) -> Task<void> {
+    const auto user_message_id = turn->user_message_id;
+    services::TurnStartHandler on_start = [&sink, user_message_id]() -> Task<bool> {
+      const auto data = json::serialize(json::object{{"user_message_id", user_message_id}});
+      co_return co_await sink.send("start", data);
+    };
+    ai::DeltaHandler on_delta = [&sink](std::string_view text) -> Task<bool> {
+      const auto data = json::serialize(json::object{{"text", text}});
+      co_return co_await sink.send("delta", data);
+    };
+    std::optional<core::Error> failure;
+    std::exception_ptr unexpected;
+    services::TurnResult result;
+    try {
+      auto call = chat.complete(std::move(*turn), std::move(on_delta), std::move(on_start));
+      result = co_await std::move(call);
+    } catch (const core::Error& error) {
+      failure = error;
+    } catch (...) {
+      unexpected = std::current_exception();
+    }
+    if (unexpected) {
+      // Tell a client that is still there, then let the server log it.
+      if (sink.open()) {
+        const auto text = json::serialize(json::object{{"code", "internal"}, {"message", "Something went wrong"}});
+        co_await sink.send("error", text);
+      }
+      std::rethrow_exception(unexpected);
+    }
+    if (!sink.open()) {
+      co_return;
+    }
+    if (failure) {
+      json::object data{{"code", failure->code()}, {"message", failure->client_message()}};
+      const auto text = json::serialize(data);
+      co_await sink.send("error", text);
+      co_return;
+    }
+    json::object end{{"message_id", result.message_id},
+                     {"finish_reason", result.finish_reason},
+                     {"usage", usage_body(result.usage)}};
+    const auto text = json::serialize(end);
+    co_await sink.send("end", text);
+  });
+}
+
+json::object message_body(const storage::Message& message) {
+  json::object body;
+  body["id"] = message.id;
+  body["role"] = storage::to_string(message.role);
+  body["content"] = message.content;
+  body["has_image"] = message.has_image;
+  body["created_at"] = core::format_rfc3339(message.created_at);
+  return body;
+}
+
+json::object export_body(const storage::UserExport& data) {
+  const auto& user = data.user;
+  json::object user_body;
+  user_body["id"] = user.id;
+  user_body["telegram_id"] = user.telegram_id;
+  user_body["first_name"] = user.first_name;
+  user_body["last_name"] = optional_text(user.last_name);
+  user_body["username"] = optional_text(user.username);
+  user_body["language_code"] = optional_text(user.language_code);
+  user_body["settings"] = services::to_json(services::parse_stored_settings(user.settings_json));
+  user_body["premium_until"] = optional_time(user.premium_until);
+  user_body["created_at"] = core::format_rfc3339(user.created_at);
+
+  json::array facts;
+  for (const auto& fact : data.memory.facts) {
+    facts.push_back(json::object{{"id", fact.id}, {"text", fact.text}, {"pinned", fact.pinned}});
+  }
+  json::object memory;
+  memory["summary"] = data.memory.summary;
+  memory["facts"] = std::move(facts);
+  memory["last_summarized_message_id"] = data.memory.last_summarized_message_id;
+  memory["updated_at"] = optional_time(data.memory.updated_at);
+
+  json::array messages;
+  for (const auto& message : data.messages) {
+    auto body = message_body(message);
+    body["status"] = storage::to_string(message.status);
+    body["tokens"] = message.tokens;
+    body["client_message_id"] = optional_text(message.client_message_id);
+    body["reply_to_id"] = message.reply_to_id ? json::value(*message.reply_to_id) : json::value(nullptr);
+    body["finish_reason"] = optional_text(message.finish_reason);
+    messages.push_back(std::move(body));
+  }
+
+  json::array payments;
+  for (const auto& payment : data.payments) {
+    json::object body;
+    body["charge_id"] = payment.charge_id;
+    body["currency"] = payment.currency;
+    body["amount"] = payment.amount;
+    body["plan"] = payment.plan;
+    body["days"] = payment.days;
+    body["status"] = storage::to_string(payment.status);
+    body["created_at"] = core::format_rfc3339(payment.created_at);
+    body["refunded_at"] = optional_time(payment.refunded_at);
+    payments.push_back(std::move(body));
+  }
+
+  json::object body;
+  body["format"] = "evolveai-export-1";
+  body["exported_at"] = core::format_rfc3339(std::chrono::system_clock::now());
+  body["user"] = std::move(user_body);
+  body["memory"] = std::move(memory);
+  body["messages"] = std::move(messages);
+  body["payments"] = std::move(payments);
+  return body;
+}
+
+}  // namespace
+
+void add_chat_routes(http::Router& router, services::ChatService& chat, std::size_t chat_body_limit) {
+  http::RouteOptions options;
+  options.access = http::Access::kUser;
+  options.rate_limit_policy = "chat";
+  options.body_limit = chat_body_limit;
+  router.add(
+      "POST", "/api/v1/chat",
+      [&chat](http::Request& request, http::RequestContext& context) -> Task<http::Response> {
+        auto [turn, stream] = parse_chat_request(request, context, chat.limits());
+        // Everything that can be refused is refused here, as an ordinary HTTP error.
+        auto preparing = chat.prepare(std::move(turn));
+        auto prepared = co_await std::move(preparing);
+        if (stream) {
+          co_return stream_turn(chat, std::move(prepared));
+        }
+        auto completing = chat.complete(std::move(prepared));
+        const auto result = co_await std::move(completing);
+        co_return json_response(200, turn_body(result));
+      },
+      options);
+}
+
+void add_history_routes(http::Router& router, services::HistoryService& history) {
+  http::RouteOptions options;
+  options.access = http::Access::kUser;
+  options.rate_limit_policy = "api";
+  const auto& limits = history.limits();
+
+  router.add(
+      "GET", "/api/v1/history",
+      [&history, &limits](http::Request& request, http::RequestContext& context) -> Task<http::Response> {
+        std::optional<storage::MessageId> before_id;
+        if (request.query_param("before_id")) {
+          before_id = query_integer(request, "before_id", 0, 1, INT64_MAX);
+        }
+        const auto limit =
+            query_integer(request, "limit", kDefaultHistoryPage, 1, static_cast<std::int64_t>(limits.max_page));
+        const auto page = co_await history.page(current_user(context), before_id, static_cast<std::size_t>(limit));
+        json::array messages;
+        for (const auto& message : page.messages) {
+          messages.push_back(message_body(message));
+        }
+        json::object body;
+        body["messages"] = std::move(messages);
+        body["next_before_id"] = page.next_before_id ? json::value(*page.next_before_id) : json::value(nullptr);
+        co_return json_response(200, body);
+      },
+      options);
+
+  router.add(
+      "DELETE", "/api/v1/history",
+      [&history](http::Request&, http::RequestContext& context) -> Task<http::Response> {
+        co_await history.forget(current_user(context));
+        co_return http::Response::empty(204);
+      },
+      options);
+
+  router.add(
+      "GET", "/api/v1/search",
+      [&history, &limits](http::Request& request, http::RequestContext& context) -> Task<http::Response> {
+        const auto text = request.query_param("q");
+        if (!text || text->empty()) {
+          throw core::validation_failed("q", "'q' is required");
+        }
+        const auto limit = query_integer(request, "limit", kDefaultSearchLimit, 1,
+                                         static_cast<std::int64_t>(limits.max_search_results));
+        const auto hits = co_await history.search(current_user(context), *text, static_cast<std::size_t>(limit));
+        json::array results;
+        for (const auto& hit : hits) {
+          json::object result;
+          result["message_id"] = hit.message_id;
+          result["role"] = storage::to_string(hit.role);
+          result["snippet"] = hit.snippet_html;
+          result["created_at"] = core::format_rfc3339(hit.created_at);
+          result["rank"] = hit.rank;
+          results.push_back(std::move(result));
+        }
+        co_return json_response(200, json::object{{"results", std::move(results)}});
+      },
+      options);
+
+  router.add(
+      "GET", "/api/v1/export",
+      [&history](http::Request&, http::RequestContext& context) -> Task<http::Response> {
+        const auto user_id = current_user(context);
+        const auto data = co_await history.export_data(user_id);
+        auto response = json_response(200, export_body(data));
+        response.headers.set("Content-Disposition",
+                             "attachment; filename=\"evolveai-export-" + std::to_string(user_id) + ".json\"");
+        response.headers.set("Cache-Control", "no-store");
+        co_return response;
+      },
+      options);
+}
+
+}  // namespace evolveai::api
