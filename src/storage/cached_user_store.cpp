@@ -103,14 +103,24 @@ Task<void> CachedUserStore::forget(UserId user_id) {
   co_await cache_.erase(key);
 }
 
+template <typename T>
+Task<T> CachedUserStore::changing(UserId user_id, Task<T> call) {
+  ++epoch_;
+  auto result = co_await std::move(call);
+  ++epoch_;
+  co_await forget(user_id);
+  co_return result;
+}
+
 Task<std::optional<User>> CachedUserStore::find_user(UserId user_id) {
   const auto key = key_of(user_id);
   auto cached = co_await cache::get_decoded<User>(cache_, key, decode_cached_user);
   if (cached && cached->id == user_id) {
     co_return cached;
   }
+  const auto epoch = epoch_.load();
   auto user = co_await inner_.find_user(user_id);
-  if (user) {
+  if (user && epoch_.load() == epoch) {
     auto encoded = encode_cached_user(*user);
     co_await cache_.set(key, std::move(encoded), ttl_);
   }
@@ -118,62 +128,59 @@ Task<std::optional<User>> CachedUserStore::find_user(UserId user_id) {
 }
 
 Task<User> CachedUserStore::upsert_user(const TelegramIdentity& identity) {
+  ++epoch_;
   auto user = co_await inner_.upsert_user(identity);
+  ++epoch_;
   co_await forget(user.id);
   co_return user;
 }
 
 Task<bool> CachedUserStore::update_user_settings(UserId user_id, std::string settings_json) {
-  const bool changed = co_await inner_.update_user_settings(user_id, std::move(settings_json));
-  co_await forget(user_id);
-  co_return changed;
+  auto call = inner_.update_user_settings(user_id, std::move(settings_json));
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<bool> CachedUserStore::set_user_banned(UserId user_id, bool banned) {
-  const bool changed = co_await inner_.set_user_banned(user_id, banned);
-  co_await forget(user_id);
-  co_return changed;
+  auto call = inner_.set_user_banned(user_id, banned);
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<bool> CachedUserStore::set_premium_until(UserId user_id, std::optional<Time> until) {
-  const bool changed = co_await inner_.set_premium_until(user_id, until);
-  co_await forget(user_id);
-  co_return changed;
+  auto call = inner_.set_premium_until(user_id, until);
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<std::optional<Time>> CachedUserStore::grant_premium(UserId user_id, std::chrono::days days) {
-  auto until = co_await inner_.grant_premium(user_id, days);
-  co_await forget(user_id);
-  co_return until;
+  auto call = inner_.grant_premium(user_id, days);
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<QuotaGrant> CachedUserStore::take_quota_unit(UserId user_id, std::int64_t free_limit) {
-  auto grant = co_await inner_.take_quota_unit(user_id, free_limit);
-  if (grant.granted) {
-    co_await forget(user_id);
-  }
-  co_return grant;
+  auto call = inner_.take_quota_unit(user_id, free_limit);
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<void> CachedUserStore::give_back_quota_unit(UserId user_id, std::chrono::sys_days day) {
+  ++epoch_;
   co_await inner_.give_back_quota_unit(user_id, day);
+  ++epoch_;
   co_await forget(user_id);
 }
 
 Task<DeletedUserData> CachedUserStore::delete_user_data(UserId user_id) {
-  auto deleted = co_await inner_.delete_user_data(user_id);
-  co_await forget(user_id);
-  co_return deleted;
+  auto call = inner_.delete_user_data(user_id);
+  co_return co_await changing(user_id, std::move(call));
 }
 
 Task<PaymentOutcome> CachedUserStore::apply_payment(const NewPayment& payment) {
-  auto outcome = co_await inner_.apply_payment(payment);
-  co_await forget(payment.user_id);
-  co_return outcome;
+  auto call = inner_.apply_payment(payment);
+  co_return co_await changing(payment.user_id, std::move(call));
 }
 
 Task<RefundOutcome> CachedUserStore::refund_payment(std::string_view charge_id) {
+  ++epoch_;
   auto outcome = co_await inner_.refund_payment(charge_id);
+  ++epoch_;
   if (outcome.payment) {
     co_await forget(outcome.payment->user_id);
   }

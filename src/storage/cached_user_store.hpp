@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -79,11 +80,18 @@ class CachedUserStore final : public Store {
 
  private:
   Task<void> forget(UserId user_id);
+  /// Runs a call that changes a user's row: bumps the write epoch before and after it (so a
+  /// read that overlapped it does not cache what it read), then erases the entry.
+  template <typename T>
+  Task<T> changing(UserId user_id, Task<T> call);
 
   std::unique_ptr<Store> owned_;
   Store& inner_;
   cache::Cache& cache_;
   std::chrono::milliseconds ttl_;
+  /// Counts user-row changes made through this node; a read caches its result only when no
+  /// change began or ended while it ran.
+  std::atomic<std::uint64_t> epoch_{0};
 };
 
 /// A user as the cache holds it (JSON), and back; nullopt for anything undecodable.

@@ -16,7 +16,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kBotToken = "123456:TEST-bot-token-for-auth-tests";
+/// The bot token the test server is configured with.
+std::string bot_token() {
+  return "123456:TEST-bot-token-for-auth-tests";
+}
 
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -45,7 +48,7 @@ class ApiAuth : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = testing::test_config(dir_.path());
-    config_.telegram.bot_token = kBotToken;
+    config_.telegram.bot_token = bot_token();
     app_ = std::make_unique<testing::TestApp>(config_);
   }
 
@@ -63,7 +66,7 @@ class ApiAuth : public ::testing::Test {
 
   /// Signs in a Telegram user and returns (access token, user id).
   std::pair<std::string, std::int64_t> sign_in(std::int64_t telegram_id, const std::string& name = "Ann") {
-    const auto init_data = testing::init_data_for(kBotToken, telegram_id, name, now_seconds());
+    const auto init_data = testing::init_data_for(bot_token(), telegram_id, name, now_seconds());
     const auto reply =
         call("POST", "/api/v1/auth", {}, boost::json::serialize(boost::json::object{{"init_data", init_data}}));
     EXPECT_TRUE(reply);
@@ -82,7 +85,7 @@ class ApiAuth : public ::testing::Test {
 };
 
 TEST_F(ApiAuth, InitDataSignsInAndCreatesTheUser) {
-  const auto init_data = testing::init_data_for(kBotToken, 777001, "Ann", now_seconds());
+  const auto init_data = testing::init_data_for(bot_token(), 777001, "Ann", now_seconds());
   const auto reply =
       call("POST", "/api/v1/auth", {}, boost::json::serialize(boost::json::object{{"init_data", init_data}}));
   ASSERT_TRUE(reply);
@@ -97,7 +100,7 @@ TEST_F(ApiAuth, InitDataSignsInAndCreatesTheUser) {
 }
 
 TEST_F(ApiAuth, TmaAuthorizationHeaderIsAccepted) {
-  const auto init_data = testing::init_data_for(kBotToken, 777002, "Bob", now_seconds());
+  const auto init_data = testing::init_data_for(bot_token(), 777002, "Bob", now_seconds());
   const auto reply =
       testing::http_request(app_->port(), "POST", "/api/v1/auth", {}, {{"Authorization", "tma " + init_data}});
   ASSERT_TRUE(reply);
@@ -106,7 +109,7 @@ TEST_F(ApiAuth, TmaAuthorizationHeaderIsAccepted) {
 
 TEST_F(ApiAuth, LoginWidgetSignsIn) {
   const auto fields = testing::sign_login_widget(
-      kBotToken, {{"id", "777003"}, {"first_name", "Cy"}, {"auth_date", std::to_string(now_seconds())}});
+      bot_token(), {{"id", "777003"}, {"first_name", "Cy"}, {"auth_date", std::to_string(now_seconds())}});
   boost::json::object widget;
   for (const auto& [key, value] : fields) {
     widget[key] = value;
@@ -118,11 +121,11 @@ TEST_F(ApiAuth, LoginWidgetSignsIn) {
 }
 
 TEST_F(ApiAuth, BadSignInDataIsRefusedWith401) {
-  const auto good = testing::init_data_for(kBotToken, 777004, "Dee", now_seconds());
+  const auto good = testing::init_data_for(bot_token(), 777004, "Dee", now_seconds());
   const std::vector<std::string> bad = {
-      testing::init_data_for("999:other-bot", 777004, "Dee", now_seconds()),        // wrong bot
-      testing::init_data_for(kBotToken, 777004, "Dee", now_seconds() - 2 * 86400),  // stale
-      good.substr(0, good.find("&hash=")),                                          // no hash
+      testing::init_data_for("999:other-bot", 777004, "Dee", now_seconds()),                        // wrong bot
+      testing::init_data_for(bot_token(), 777004, "Dee", now_seconds() - std::int64_t{2} * 86400),  // stale
+      good.substr(0, good.find("&hash=")),                                                          // no hash
       [&] {
         auto changed = good;
         changed.replace(changed.find("Dee"), 3, "Eve");
@@ -299,7 +302,7 @@ TEST_F(ApiAuth, BannedUserGets403AndCannotSignInAgain) {
   const auto reply = call("GET", "/api/v1/profile", token);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 403);
-  const auto init_data = testing::init_data_for(kBotToken, 777009, "Ann", now_seconds());
+  const auto init_data = testing::init_data_for(bot_token(), 777009, "Ann", now_seconds());
   const auto again =
       call("POST", "/api/v1/auth", {}, boost::json::serialize(boost::json::object{{"init_data", init_data}}));
   ASSERT_TRUE(again);
@@ -328,13 +331,13 @@ TEST_F(ApiAuth, AdminLoginDoesNotRevealWhetherTheNameExists) {
 TEST(ApiRateLimits, SignInIsLimitedPerIpAndRoutesPerUser) {
   testing::TempDir dir;
   auto config = testing::test_config(dir.path());
-  config.telegram.bot_token = kBotToken;
+  config.telegram.bot_token = bot_token();
   config.rate_limits.auth_per_min = 3;
   config.rate_limits.api_per_min = 5;
   testing::TestApp app(config);
   std::string token;
   for (int i = 0; i < 3; ++i) {
-    const auto init_data = testing::init_data_for(kBotToken, 778000 + i, "R", now_seconds());
+    const auto init_data = testing::init_data_for(bot_token(), 778000 + i, "R", now_seconds());
     const auto reply = testing::http_request(app.port(), "POST", "/api/v1/auth",
                                              boost::json::serialize(boost::json::object{{"init_data", init_data}}),
                                              {{"Content-Type", "application/json"}});

@@ -16,7 +16,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kBotToken = "123456:TEST-bot-token-for-redis-tests";
+/// The bot token the test server is configured with.
+std::string bot_token() {
+  return "123456:TEST-bot-token-for-redis-tests";
+}
 
 class RedisFrontDoor : public ::testing::Test {
  protected:
@@ -32,7 +35,7 @@ class RedisFrontDoor : public ::testing::Test {
 
   app::Config node_config(const testing::TempDir& dir) const {
     auto config = testing::test_config(dir.path());
-    config.telegram.bot_token = kBotToken;
+    config.telegram.bot_token = bot_token();
     config.redis.url = redis_->url();
     config.redis.command_timeout = 300ms;
     config.redis.connect_timeout = 300ms;
@@ -85,7 +88,7 @@ TEST_F(RedisFrontDoor, BanOnOneNodeStopsTheCachedUserOnAnotherAtOnce) {
   testing::TestApp second(second_config);
 
   const auto init_data = testing::init_data_for(
-      kBotToken, 880002, "Vera",
+      bot_token(), 880002, "Vera",
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   const auto signed_in = testing::http_request(second.port(), "POST", "/api/v1/auth",
                                                boost::json::serialize(boost::json::object{{"init_data", init_data}}),
@@ -113,7 +116,7 @@ TEST_F(RedisFrontDoor, ServiceKeepsAnsweringWhileRedisIsDownAndRecovers) {
   config.rate_limits.api_per_min = 100000;
   testing::TestApp app(config);
   const auto init_data = testing::init_data_for(
-      kBotToken, 880001, "Rita",
+      bot_token(), 880001, "Rita",
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   const auto signed_in = testing::http_request(app.port(), "POST", "/api/v1/auth",
                                                boost::json::serialize(boost::json::object{{"init_data", init_data}}),
