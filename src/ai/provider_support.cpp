@@ -172,4 +172,17 @@ ChatResult ReplyAccumulator::interrupted(std::string_view configured_model) cons
   return result;
 }
 
+ModelError error_without_json_body(const net::HttpResponse& response, std::string_view provider) {
+  ModelError failure(failure_for_status(response.status),
+                     std::string(provider) + ": HTTP " + std::to_string(response.status) +
+                         " without a JSON error body: " + clip_for_log(response.body, 120),
+                     response.status);
+  if (const auto value = response.headers.get("retry-after")) {
+    if (const auto delay = parse_retry_after_seconds(*value)) {
+      failure.with_retry_after_hint(*delay);
+    }
+  }
+  return failure;
+}
+
 }  // namespace evolveai::ai

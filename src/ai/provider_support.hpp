@@ -9,6 +9,7 @@
 
 namespace evolveai::net {
 class HttpError;
+struct HttpResponse;
 }  // namespace evolveai::net
 
 namespace evolveai::ai {
@@ -32,6 +33,10 @@ namespace evolveai::ai {
 
 /// A transport failure (anything but a status error) as a ModelError of `provider`.
 [[nodiscard]] ModelError model_error_from_transport(const net::HttpError& error, std::string_view provider);
+
+/// A status error of `provider` whose body holds no JSON error object: the failure its status
+/// stands for, with the `Retry-After` hint when the response gave one.
+[[nodiscard]] ModelError error_without_json_body(const net::HttpResponse& response, std::string_view provider);
 
 /// Shortens upstream text for a log line.
 [[nodiscard]] std::string clip_for_log(std::string_view text, std::size_t max = 300);

@@ -245,7 +245,7 @@ std::optional<Pcm> decode_wav(std::string_view bytes) {
       if (!channels) {
         return std::nullopt;
       }
-      // Streamed files may carry a placeholder size: read what is there.
+      // A WAV written while streaming may declare an unknown data size: read to the end.
       const std::size_t available = std::min<std::size_t>(size, bytes.size() - body);
       const std::size_t frame_bytes = std::size_t{2} * *channels;
       Pcm pcm;

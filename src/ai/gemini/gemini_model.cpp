@@ -253,16 +253,7 @@ class GeminiDialect final : public ProviderDialect {
         return error_from_object(*error, response.status, &response.headers);
       }
     }
-    ModelError failure(failure_for_status(response.status),
-                       std::string(kProvider) + ": HTTP " + std::to_string(response.status) +
-                           " without a JSON error body: " + clip_for_log(response.body, 120),
-                       response.status);
-    if (const auto value = response.headers.get("retry-after")) {
-      if (const auto delay = parse_retry_after_seconds(*value)) {
-        failure.with_retry_after_hint(*delay);
-      }
-    }
-    return failure;
+    return error_without_json_body(response, kProvider);
   }
 
   [[nodiscard]] std::unique_ptr<ReplyReader> reader() const override { return std::make_unique<GeminiReader>(); }
