@@ -7,7 +7,7 @@ TEST_PRESET ?= asan
 BIN := build/$(BUILD_PRESET)/src/evolveai
 ARGS ?=
 
-.PHONY: setup configure build run test test-unit bench lint fmt clean web
+.PHONY: setup configure build run test test-unit bench fuzz lint fmt clean web hooks
 
 setup:
 	@scripts/setup-deps
@@ -42,11 +42,21 @@ bench: setup
 	cmake --build --preset release
 	scripts/run-bench
 
+# libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run for FUZZ_SECONDS; a finding fails.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz $(FUZZ_TARGETS)
+
 lint: setup
 	scripts/lint $(LINT_FILES)
 
 fmt:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+# Git runs .githooks/pre-commit (clang-format, clang-tidy on staged files) before each commit.
+hooks:
+	git config core.hooksPath .githooks
+	@echo "hooks: .githooks enabled (pre-commit: clang-format and clang-tidy on staged C++ files)"
 
 clean:
 	rm -rf build

@@ -55,6 +55,11 @@ std::optional<std::int64_t> int_field(const boost::json::object& object, std::st
   return std::nullopt;
 }
 
+std::int64_t token_count(const boost::json::object& object, std::string_view key) {
+  constexpr std::int64_t kMaxTokens = std::int64_t{1} << 40;
+  return std::clamp<std::int64_t>(int_field(object, key).value_or(0), 0, kMaxTokens);
+}
+
 bool bool_field(const boost::json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_bool() && value->get_bool();

@@ -22,6 +22,10 @@ namespace evolveai::ai {
 /// An integer member (whole doubles accepted), or nullopt.
 [[nodiscard]] std::optional<std::int64_t> int_field(const boost::json::object& object, std::string_view key);
 
+/// A token count of a provider's usage object: a whole number clamped to 0..2^40 (so sums of
+/// counts cannot overflow), 0 when missing or not a number.
+[[nodiscard]] std::int64_t token_count(const boost::json::object& object, std::string_view key);
+
 /// A boolean member, false when missing or not a boolean.
 [[nodiscard]] bool bool_field(const boost::json::object& object, std::string_view key);
 

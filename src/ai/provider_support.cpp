@@ -6,34 +6,6 @@
 
 namespace evolveai::ai {
 
-std::string base64_encode(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U) |
-                            (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U) |
-                            std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
-    out.push_back(kAlphabet[(n >> 18U) & 63U]);
-    out.push_back(kAlphabet[(n >> 12U) & 63U]);
-    out.push_back(kAlphabet[(n >> 6U) & 63U]);
-    out.push_back(kAlphabet[n & 63U]);
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U;
-    if (rest == 2) {
-      n |= std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U;
-    }
-    out.push_back(kAlphabet[(n >> 18U) & 63U]);
-    out.push_back(kAlphabet[(n >> 12U) & 63U]);
-    out.push_back(rest == 2 ? kAlphabet[(n >> 6U) & 63U] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 std::string friendly_block_text(FinishReason reason) {
   if (reason == FinishReason::kRecitation) {
     return "I can't quote that text word for word, but I'm happy to sum it up or talk about it in my own words.";
@@ -82,6 +54,8 @@ std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view v
     return std::nullopt;
   }
   value.remove_suffix(1);
+  // google.protobuf.Duration's range: anything longer is malformed, and would overflow below.
+  constexpr std::int64_t kMaxSeconds = 315'576'000'000;
   std::int64_t whole = 0;
   std::size_t i = 0;
   for (; i < value.size() && value[i] != '.'; ++i) {
@@ -89,6 +63,9 @@ std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view v
       return std::nullopt;
     }
     whole = whole * 10 + (value[i] - '0');
+    if (whole > kMaxSeconds) {
+      return std::nullopt;
+    }
   }
   if (i == 0) {
     return std::nullopt;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ai/chat_model.hpp"
+#include "core/base64.hpp"
 
 namespace evolveai::net {
 class HttpError;
@@ -14,8 +15,8 @@ struct HttpResponse;
 
 namespace evolveai::ai {
 
-/// Standard base64 with padding (what both providers expect for inline media).
-[[nodiscard]] std::string base64_encode(std::string_view bytes);
+/// Both providers carry inline media as standard padded base64.
+using core::base64_encode;
 
 /// The reply to show when a provider blocked a prompt or a reply for `reason`
 /// (kSafety or kRecitation).
@@ -28,7 +29,8 @@ namespace evolveai::ai {
 /// A `Retry-After` header value in seconds ("12"); HTTP dates are not honoured.
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_retry_after_seconds(std::string_view value);
 
-/// A google.protobuf.Duration in JSON form ("22s", "1.5s", "0.250s").
+/// A google.protobuf.Duration in JSON form ("22s", "1.5s", "0.250s"); nullopt when malformed or
+/// longer than a Duration may be (315,576,000,000 s).
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view value);
 
 /// A transport failure (anything but a status error) as a ModelError of `provider`.

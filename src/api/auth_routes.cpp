@@ -210,26 +210,6 @@ void add_profile_routes(http::Router& router, services::ProfileService& profiles
         co_return json_response(200, profile_body(profile));
       },
       user_route);
-
-  router.add(
-      "GET", "/api/v1/premium",
-      [&profiles](http::Request&, http::RequestContext& context) -> Task<http::Response> {
-        const auto profile = co_await profiles.get(current_user(context));
-        boost::json::object price;
-        price["currency"] = "XTR";
-        price["amount"] = 250;
-        boost::json::object plan;
-        plan["id"] = "month";
-        plan["days"] = 30;
-        plan["price"] = std::move(price);
-        boost::json::object body;
-        body["active"] = profile.premium.active;
-        body["until"] =
-            profile.premium.until ? boost::json::value(core::format_rfc3339(*profile.premium.until)) : nullptr;
-        body["plans"] = boost::json::array{std::move(plan)};
-        co_return json_response(200, body);
-      },
-      user_route);
 }
 
 }  // namespace evolveai::api

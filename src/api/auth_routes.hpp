@@ -17,7 +17,7 @@ http::Middleware authentication_middleware(services::AuthService& auth);
 /// POST /api/v1/auth (Telegram Mini App init data or Login Widget) and POST /api/v1/admin/login.
 void add_auth_routes(http::Router& router, services::AuthService& auth);
 
-/// GET and PATCH /api/v1/profile, GET /api/v1/premium.
+/// GET and PATCH /api/v1/profile (GET /api/v1/premium is in premium_routes.hpp).
 void add_profile_routes(http::Router& router, services::ProfileService& profiles);
 
 /// The signed-in user's id; only valid on user routes behind the authentication middleware.

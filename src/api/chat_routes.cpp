@@ -14,12 +14,14 @@
 
 #include "api/auth_routes.hpp"
 #include "api/json_body.hpp"
+#include "core/base64.hpp"
 #include "core/errors.hpp"
 #include "core/time_format.hpp"
 #include "http/context.hpp"
 #include "services/chat_service.hpp"
 #include "services/history_service.hpp"
 #include "services/user_settings.hpp"
+#include "services/voice_replies.hpp"
 
 namespace evolveai::api {
 namespace {
@@ -71,6 +73,41 @@ json::object turn_body(const services::TurnResult& result) {
   return body;
 }
 
+/// `"voice"` of a turn's answer: the spoken reply, or why there is none.
+json::object voice_body(const services::VoiceReply& voice) {
+  json::object body;
+  if (voice.speech) {
+    body["mime_type"] = services::audio_content_type(voice.speech->format);
+    body["data"] = core::base64_encode(voice.speech->audio);
+    body["engine"] = voice.speech->engine;
+    return body;
+  }
+  json::object error;
+  if (voice.refused) {
+    error["code"] = voice.refused->code();
+    error["message"] = voice.refused->client_message();
+    if (voice.refused->resets_at()) {
+      error["resets_at"] = *voice.refused->resets_at();
+    }
+  }
+  body["error"] = std::move(error);
+  return body;
+}
+
+/// The spoken reply when this turn asked for one (or the user's setting does); nullopt when
+/// none was wanted or there is nothing to speak.
+Task<std::optional<json::object>> voice_for(services::VoiceReplies* voice, const services::TurnResult& result,
+                                            storage::UserId user_id, std::optional<bool> requested) {
+  if (voice == nullptr || result.reply.empty() || result.finish_reason == "interrupted") {
+    co_return std::nullopt;
+  }
+  if (!co_await voice->wanted(user_id, requested)) {
+    co_return std::nullopt;
+  }
+  const auto spoken = co_await voice->speak(user_id, result.reply);
+  co_return voice_body(spoken);
+}
+
 std::optional<services::ChatImage> parse_image(const json::object& body, std::size_t max_bytes) {
   const auto* value = body.if_contains("image");
   if (value == nullptr || value->is_null()) {
@@ -95,10 +132,16 @@ std::optional<services::ChatImage> parse_image(const json::object& body, std::si
   return out;
 }
 
-/// The turn a POST /api/v1/chat body asks for, and whether to stream it.
-std::pair<services::ChatTurnRequest, bool> parse_chat_request(const http::Request& request,
-                                                              const http::RequestContext& context,
-                                                              const services::ChatLimits& limits) {
+/// What a POST /api/v1/chat body asks for.
+struct ChatCall {
+  services::ChatTurnRequest turn;
+  bool stream = false;
+  std::optional<bool> voice;  ///< the request's `voice` flag; absent: the user's setting decides
+};
+
+/// The turn a POST /api/v1/chat body asks for, whether to stream it and whether to speak the reply.
+ChatCall parse_chat_request(const http::Request& request, const http::RequestContext& context,
+                            const services::ChatLimits& limits) {
   const auto body = parse_json_object(request, {});
   for (const auto& [key, value] : body) {
     if (key != "message" && key != "image" && key != "client_message_id" && key != "stream" && key != "voice") {
@@ -106,7 +149,6 @@ std::pair<services::ChatTurnRequest, bool> parse_chat_request(const http::Reques
                                                           "'; known: message, image, client_message_id, stream, voice");
     }
   }
-  (void)optional_bool(body, "voice");  // documented; voice replies are produced by the TTS routes
   services::ChatTurnRequest turn;
   turn.user_id = current_user(context);
   turn.text = require_string(body, "message", 1, limits.max_message_chars);
@@ -116,14 +158,16 @@ std::pair<services::ChatTurnRequest, bool> parse_chat_request(const http::Reques
   if (const auto accept = request.headers.get("Accept")) {
     stream = stream || contains_ignoring_case(*accept, "text/event-stream");
   }
-  return {std::move(turn), stream};
+  return ChatCall{std::move(turn), stream, optional_bool(body, "voice")};
 }
 
-/// Runs a prepared turn as server-sent events.
-http::Response stream_turn(services::ChatService& chat, services::PreparedTurn prepared) {
+/// Runs a prepared turn as server-sent events; a wanted voice reply comes as `voice` before `end`.
+http::Response stream_turn(services::ChatService& chat, services::VoiceReplies* voice, services::PreparedTurn prepared,
+                           std::optional<bool> voice_requested) {
   auto turn = std::make_shared<services::PreparedTurn>(std::move(prepared));
-  return http::Response::event_stream([&chat, turn](http::EventSink& sink) -> Task<void> {
+  return http::Response::event_stream([&chat, voice, voice_requested, turn](http::EventSink& sink) -> Task<void> {
     const auto user_message_id = turn->user_message_id;
+    const auto user_id = turn->user_id;
     services::TurnStartHandler on_start = [&sink, user_message_id]() -> Task<bool> {
       const auto data = json::serialize(json::object{{"user_message_id", user_message_id}});
       co_return co_await sink.send("start", data);
@@ -159,6 +203,12 @@ http::Response stream_turn(services::ChatService& chat, services::PreparedTurn p
       const auto text = json::serialize(data);
       co_await sink.send("error", text);
       co_return;
+    }
+    if (auto spoken = co_await voice_for(voice, result, user_id, voice_requested)) {
+      const auto text = json::serialize(*spoken);
+      if (!co_await sink.send("voice", text)) {
+        co_return;
+      }
     }
     json::object end{{"message_id", result.message_id},
                      {"finish_reason", result.finish_reason},
@@ -238,24 +288,31 @@ json::object export_body(const storage::UserExport& data) {
 
 }  // namespace
 
-void add_chat_routes(http::Router& router, services::ChatService& chat, std::size_t chat_body_limit) {
+void add_chat_routes(http::Router& router, services::ChatService& chat, services::VoiceReplies* voice,
+                     ChatRouteLimits limits) {
   http::RouteOptions options;
   options.access = http::Access::kUser;
   options.rate_limit_policy = "chat";
-  options.body_limit = chat_body_limit;
+  options.body_limit = limits.body_limit;
+  options.timeout = limits.timeout;
   router.add(
       "POST", "/api/v1/chat",
-      [&chat](http::Request& request, http::RequestContext& context) -> Task<http::Response> {
-        auto [turn, stream] = parse_chat_request(request, context, chat.limits());
+      [&chat, voice](http::Request& request, http::RequestContext& context) -> Task<http::Response> {
+        auto call = parse_chat_request(request, context, chat.limits());
+        const auto user_id = call.turn.user_id;
         // Everything that can be refused is refused here, as an ordinary HTTP error.
-        auto preparing = chat.prepare(std::move(turn));
+        auto preparing = chat.prepare(std::move(call.turn));
         auto prepared = co_await std::move(preparing);
-        if (stream) {
-          co_return stream_turn(chat, std::move(prepared));
+        if (call.stream) {
+          co_return stream_turn(chat, voice, std::move(prepared), call.voice);
         }
         auto completing = chat.complete(std::move(prepared));
         const auto result = co_await std::move(completing);
-        co_return json_response(200, turn_body(result));
+        auto body = turn_body(result);
+        if (auto spoken = co_await voice_for(voice, result, user_id, call.voice)) {
+          body["voice"] = std::move(*spoken);
+        }
+        co_return json_response(200, body);
       },
       options);
 }

@@ -8,17 +8,21 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "api/auth_routes.hpp"
 #include "api/health.hpp"
 #include "api/memory_routes.hpp"
 #include "api/openapi.hpp"
+#include "api/premium_routes.hpp"
 #include "api/rate_limit_middleware.hpp"
 #include "api/tts_routes.hpp"
+#include "app/admin_wiring.hpp"
 #include "app/auth_wiring.hpp"
 #include "app/build_info.hpp"
 #include "app/cache_wiring.hpp"
@@ -26,7 +30,9 @@
 #include "app/cli_worker.hpp"
 #include "app/memory_wiring.hpp"
 #include "app/store_wiring.hpp"
+#include "app/telegram_wiring.hpp"
 #include "app/tts_wiring.hpp"
+#include "core/errors.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -38,8 +44,11 @@
 #include "obs/process_metrics.hpp"
 #include "services/auth/password_hasher.hpp"
 #include "services/auth_service.hpp"
+#include "services/feature_flags.hpp"
+#include "services/premium_plans.hpp"
 #include "services/profile_service.hpp"
 #include "services/scheduler.hpp"
+#include "services/voice_replies.hpp"
 #include "storage/cached_user_store.hpp"
 #include "storage/store.hpp"
 
@@ -108,6 +117,15 @@ WorkerTaskOptions worker_options(const Config& config) {
   return options;
 }
 
+constexpr std::string_view kApiRole = "api";
+constexpr std::string_view kBotRole = "bot";
+constexpr std::string_view kWorkerRole = "worker";
+
+/// True when this node was given `role` (server.roles, or serve --roles).
+bool has_role(const Config& config, std::string_view role) {
+  return std::find(config.server.roles.begin(), config.server.roles.end(), role) != config.server.roles.end();
+}
+
 Config with_data_dir(Config config) {
   std::filesystem::create_directories(config.server.data_dir);
   return config;
@@ -128,19 +146,30 @@ struct Application::Components {
                 store_settings(config, make_store_observer(logger, metrics, config.database.slow_query_threshold)),
                 blocking, io.get_executor()),
             cache_layer.cache(), config.redis.user_cache_ttl)),
+        flags(make_feature_flags(*store, cache_layer.cache())),
         access_tokens(crypto, access_token_settings(config)),
         init_data_verifier(make_init_data_verifier(crypto, config)),
         login_widget_verifier(make_login_widget_verifier(config)),
         passwords(crypto),
-        auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger),
+        auth(*store, access_tokens, init_data_verifier.get(), login_widget_verifier.get(), passwords, blocking, logger,
+             flags.get()),
         profiles(*store, config.limits.free_daily_messages, [] { return std::chrono::system_clock::now(); }),
         tts_layer(config, *store, blocking, metrics, logger),
+        voice_replies(*store, tts_layer.service(),
+                      [this](storage::UserId user_id) { return flags->enabled(services::kFlagVoiceReplies, user_id); }),
         // Summaries need the chat model, so the memory service comes after the chat layer;
         // the hook only runs once serving has begun.
         chat_layer(config, *store, metrics, logger, health,
                    [this](storage::UserId user_id) { return memory->note_turn(user_id); }),
         memory(std::make_unique<services::MemoryService>(*store, chat_layer.model(), memory_options(config), logger,
                                                          metrics)),
+        plans(services::PremiumPlans::parse(config.premium.plans)),
+        telegram_layer(config,
+                       TelegramServices{*store, chat_layer.chat(), chat_layer.history(), *memory, profiles,
+                                        voice_replies, plans, cache_layer.limiter()},
+                       metrics, logger, io.get_executor()),
+        // Refunds go through the bot; without a token its StarRefunds says unavailable.
+        admin_layer(config, *store, *flags, &telegram_layer.star_refunds(), blocking, logger),
         policies(rate_policies(config)),
         static_files(config.server.web_root, kMaxWebBytes) {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
@@ -162,18 +191,31 @@ struct Application::Components {
     pipeline.use(api::authentication_middleware(auth));
     pipeline.use(api::rate_limit_middleware(cache_layer.limiter(), policies));
 
+    // Every node answers probes and metrics; the roles decide the rest.
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
-    api::add_openapi_routes(router);
-    api::add_auth_routes(router, auth);
-    api::add_profile_routes(router, profiles);
-    api::add_tts_routes(router, tts_layer.service());
-    chat_layer.add_routes(router);
-    api::add_memory_routes(router, *memory);
+    chat_layer.chat().use_feature_flags(flags.get());
+    if (has_role(config, kApiRole)) {
+      api::add_openapi_routes(router);
+      api::add_auth_routes(router, auth);
+      api::add_profile_routes(router, profiles);
+      api::add_tts_routes(router, tts_layer.service());
+      chat_layer.add_routes(router, &voice_replies);
+      api::add_memory_routes(router, *memory);
+      api::add_premium_routes(router, profiles, plans, telegram_layer.invoice_links());
+      admin_layer.add_routes(router);
+    }
+    if (has_role(config, kBotRole)) {
+      telegram_layer.add_routes(router);
+    }
 
-    server = std::make_unique<http::Server>(
-        io, server_options(config), router, pipeline,
-        [this](http::Request& request, http::RequestContext& context) { return static_files.serve(request, context); },
-        logger, metrics);
+    http::FallbackHandler fallback = [this](http::Request& request, http::RequestContext& context) {
+      return static_files.serve(request, context);
+    };
+    if (!has_role(config, kApiRole)) {
+      fallback = [](http::Request&, http::RequestContext&) -> Task<http::Response> { throw core::not_found(); };
+    }
+    server = std::make_unique<http::Server>(io, server_options(config), router, pipeline, std::move(fallback), logger,
+                                            metrics);
   }
 
   Config config;
@@ -184,6 +226,7 @@ struct Application::Components {
   net::BlockingPool blocking;
   CacheLayer cache_layer;
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<services::FeatureFlags> flags;
   std::unique_ptr<services::Scheduler> scheduler;
   services::auth::CryptoInit crypto;
   services::auth::AccessTokens access_tokens;
@@ -193,8 +236,12 @@ struct Application::Components {
   services::AuthService auth;
   services::ProfileService profiles;
   TtsLayer tts_layer;
+  services::VoiceReplies voice_replies;
   ChatLayer chat_layer;
   std::unique_ptr<services::MemoryService> memory;
+  services::PremiumPlans plans;
+  TelegramLayer telegram_layer;
+  AdminLayer admin_layer;
   api::RatePolicies policies;
   http::StaticFiles static_files;
   http::Router router;
@@ -222,8 +269,13 @@ void Application::start() {
     const auto applied = migrated.get();
     c.logger.info("database_ready", {{"dialect", c.store->dialect()}, {"migrations", applied.size()}});
   }
-  c.scheduler->start(c.io.get_executor());
+  if (has_role(c.config, kWorkerRole)) {
+    c.scheduler->start(c.io.get_executor());
+  }
   c.server->start();
+  if (has_role(c.config, kBotRole)) {
+    c.telegram_layer.start();
+  }
   c.health.set_ready(true);
   c.logger.info("server_started", {{"host", c.config.server.host},
                                    {"port", static_cast<unsigned>(c.server->port())},
@@ -272,6 +324,9 @@ void Application::request_stop() {
         c.health.set_ready(false);
         c.logger.info("shutdown_started", {{"open_connections", c.server->open_connections()},
                                            {"deadline_ms", c.config.server.shutdown_timeout.count()}});
+        // No new updates are taken; those in hand finish within the deadline.
+        auto stopping_bot = c.telegram_layer.stop(c.config.server.shutdown_timeout);
+        co_await std::move(stopping_bot);
         co_await c.server->shutdown(c.config.server.shutdown_timeout);
         // Jobs stop at a safe point and release their leases.
         co_await c.scheduler->stop();

@@ -33,6 +33,7 @@ services::ChatLimits chat_limits(const Config& config) {
 /// Members in construction order: the breaker outlives the model that reports to it.
 struct ChatLayer::Parts {
   std::size_t chat_body_limit = 0;
+  std::chrono::milliseconds turn_timeout{0};
   std::unique_ptr<net::CircuitBreaker> breaker;
   std::unique_ptr<ai::ChatModel> model;
   std::unique_ptr<services::ChatService> chat;
@@ -44,6 +45,8 @@ ChatLayer::ChatLayer(const Config& config, storage::Store& store, obs::MetricsRe
     : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
   p.chat_body_limit = config.server.chat_body_limit;
+  // A whole answer waits for the model (llm.total_timeout) plus the usual storage and TTS work.
+  p.turn_timeout = config.llm.total_timeout + config.server.request_timeout;
   if (!config.llm.provider.empty()) {
     net::BreakerSettings settings;
     settings.failure_threshold = static_cast<unsigned>(config.llm.breaker_failures);
@@ -75,8 +78,8 @@ ChatLayer::ChatLayer(const Config& config, storage::Store& store, obs::MetricsRe
 
 ChatLayer::~ChatLayer() = default;
 
-void ChatLayer::add_routes(http::Router& router) {
-  api::add_chat_routes(router, *parts_->chat, parts_->chat_body_limit);
+void ChatLayer::add_routes(http::Router& router, services::VoiceReplies* voice) {
+  api::add_chat_routes(router, *parts_->chat, voice, {parts_->chat_body_limit, parts_->turn_timeout});
   api::add_history_routes(router, *parts_->history);
 }
 

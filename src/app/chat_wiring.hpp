@@ -25,7 +25,8 @@ class Store;
 
 namespace evolveai::services {
 class HistoryService;
-}
+class VoiceReplies;
+}  // namespace evolveai::services
 
 namespace evolveai::app {
 
@@ -41,8 +42,9 @@ class ChatLayer {
   ChatLayer(const ChatLayer&) = delete;
   ChatLayer& operator=(const ChatLayer&) = delete;
 
-  /// POST /api/v1/chat, GET/DELETE /api/v1/history, GET /api/v1/search, GET /api/v1/export.
-  void add_routes(http::Router& router);
+  /// POST /api/v1/chat (replies spoken through `voice` when wanted; null: never), GET/DELETE
+  /// /api/v1/history, GET /api/v1/search, GET /api/v1/export.
+  void add_routes(http::Router& router, services::VoiceReplies* voice);
   /// One turn end to end, for every front door.
   [[nodiscard]] services::ChatService& chat();
   /// The user's own history.

@@ -162,6 +162,7 @@ constexpr auto kDatabase = &Config::database;
 constexpr auto kRedis = &Config::redis;
 constexpr auto kAuth = &Config::auth;
 constexpr auto kTelegram = &Config::telegram;
+constexpr auto kPremium = &Config::premium;
 constexpr auto kLlm = &Config::llm;
 constexpr auto kChat = &Config::chat;
 constexpr auto kTts = &Config::tts;
@@ -201,6 +202,9 @@ constexpr std::array kKeys{
         "server.shutdown_timeout", "How long a graceful shutdown waits for requests in flight."),
     duration_key<kServer, &ServerConfig::sse_heartbeat>("server.sse_heartbeat",
                                                         "Interval of keep-alive comments on a quiet event stream."),
+    list_key<kServer, &ServerConfig::roles>(
+        "server.roles",
+        "What this node runs: any of api (HTTP API, web app), bot (Telegram), worker (background jobs)."),
 
     enum_key<kLog, &LogConfig::level>("log.level", kLogLevels, "Least severe events that are logged."),
     enum_key<kLog, &LogConfig::format>("log.format", kLogFormats,
@@ -260,6 +264,35 @@ constexpr std::array kKeys{
         "telegram.public_url", "Public https URL of this service, for the webhook and the Mini App link."),
     text_key<kTelegram, &TelegramConfig::api_base_url>(
         "telegram.api_base_url", "Bot API root: the public one, a local Bot API server or a test fake.", 1),
+    duration_key<kTelegram, &TelegramConfig::poll_timeout>(
+        "telegram.poll_timeout", "Long-poll wait of one getUpdates call (polling mode); kept below lease_ttl / 2.", 0,
+        50 * kSecond),
+    duration_key<kTelegram, &TelegramConfig::lease_ttl>(
+        "telegram.lease_ttl",
+        "Only the node holding this lease polls; when it dies another takes over within this time.", 2 * kSecond),
+    duration_key<kTelegram, &TelegramConfig::stream_edit_interval>(
+        "telegram.stream_edit_interval", "Least time between two streamed previews of a reply in one chat.", 100),
+    bool_key<kTelegram, &TelegramConfig::use_drafts>(
+        "telegram.use_drafts", "Stream replies in private chats with sendMessageDraft (else edited messages)."),
+    int_key<kTelegram, &TelegramConfig::max_in_flight>("telegram.max_in_flight", 1, 100'000,
+                                                       "Updates queued or being handled at once on one node."),
+    int_key<kTelegram, &TelegramConfig::rate_per_min>("telegram.rate_per_min", 1, kManyPerMinute,
+                                                      "Messages to the bot per minute per user."),
+    size_key<kTelegram, &TelegramConfig::max_file_bytes>("telegram.max_file_bytes", 1, kGiB,
+                                                         "Largest photo or voice message the bot downloads."),
+    duration_key<kTelegram, &TelegramConfig::timeout>(
+        "telegram.timeout", "Longest single Bot API call (a long poll gets poll_timeout on top)."),
+    int_key<kTelegram, &TelegramConfig::max_retries>("telegram.max_retries", 0, 10,
+                                                     "Retries of a Bot API call after a network error or 5xx."),
+    duration_key<kTelegram, &TelegramConfig::max_flood_wait>(
+        "telegram.max_flood_wait", "Longest 429 retry_after waited out; a longer one fails the call.", 0),
+    int_key<kTelegram, &TelegramConfig::breaker_failures>("telegram.breaker_failures", 1, 1000,
+                                                          "Consecutive Bot API failures that open its breaker."),
+    duration_key<kTelegram, &TelegramConfig::breaker_open_duration>(
+        "telegram.breaker_open_duration", "How long the Bot API breaker stays open before a probe."),
+
+    list_key<kPremium, &PremiumConfig::plans>(
+        "premium.plans", "Premium plans on sale as \"id:days:stars\" (price in Telegram Stars), in offer order."),
 
     enum_key<kLlm, &LlmConfig::provider>(
         "llm.provider", kLlmProviders,

@@ -29,6 +29,9 @@ struct ServerConfig {
   std::chrono::milliseconds stream_timeout = std::chrono::minutes(10);
   std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(20);
   std::chrono::milliseconds sse_heartbeat = std::chrono::seconds(15);
+  /// What this node does: `api` (HTTP API and web app), `bot` (Telegram), `worker` (leased
+  /// background jobs). Health, readiness and metrics are served by every node.
+  std::vector<std::string> roles = {"api", "bot", "worker"};
 
   bool operator==(const ServerConfig&) const = default;
 };
@@ -86,8 +89,28 @@ struct TelegramConfig {
   std::string webhook_secret;    ///< secret; checked against X-Telegram-Bot-Api-Secret-Token
   std::string public_url;
   std::string api_base_url = "https://api.telegram.org";
+  std::chrono::milliseconds poll_timeout = std::chrono::seconds(25);  ///< getUpdates long poll
+  std::chrono::milliseconds lease_ttl = std::chrono::seconds(60);     ///< the poller lease; a takeover waits this long
+  std::chrono::milliseconds stream_edit_interval = std::chrono::seconds(1);
+  bool use_drafts = true;   ///< stream with sendMessageDraft in private chats
+  int max_in_flight = 256;  ///< updates queued or running on one node
+  int rate_per_min = 20;    ///< messages per user per minute
+  std::size_t max_file_bytes = std::size_t{20} * 1024 * 1024;
+  std::chrono::milliseconds timeout =
+      std::chrono::seconds(30);  ///< one Bot API call (long polls get poll_timeout more)
+  int max_retries = 2;
+  std::chrono::milliseconds max_flood_wait = std::chrono::seconds(60);
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_open_duration = std::chrono::seconds(30);
 
   bool operator==(const TelegramConfig&) const = default;
+};
+
+/// `[premium]`: what premium costs.
+struct PremiumConfig {
+  std::vector<std::string> plans{"month:30:250"};  ///< "id:days:stars", offered in this order
+
+  bool operator==(const PremiumConfig&) const = default;
 };
 
 /// `[llm]`: the chat model.
@@ -205,6 +228,7 @@ struct Config {
   RedisConfig redis;
   AuthConfig auth;
   TelegramConfig telegram;
+  PremiumConfig premium;
   LlmConfig llm;
   ChatConfig chat;
   TtsConfig tts;

@@ -21,6 +21,8 @@
 #include <system_error>
 #include <thread>
 
+#include "services/premium_plans.hpp"
+
 namespace evolveai::app {
 namespace {
 
@@ -419,6 +421,24 @@ class Loader {
       if (config.telegram.public_url.empty()) {
         fail(
             fmt::format("telegram.public_url: required when telegram.mode is 'webhook'{}", origin_of("telegram.mode")));
+      }
+    }
+    for (const auto& plan : config.premium.plans) {
+      if (const auto problem = services::PremiumPlans::spec_problem(plan); !problem.empty()) {
+        fail(fmt::format("premium.plans: '{}': {}{}", plan, problem, origin_of("premium.plans")));
+      }
+    }
+    if (config.telegram.poll_timeout * 2 > config.telegram.lease_ttl) {
+      fail(fmt::format("telegram.poll_timeout: must be at most half of telegram.lease_ttl{}",
+                       origin_of("telegram.poll_timeout")));
+    }
+    if (config.server.roles.empty()) {
+      fail(fmt::format("server.roles: name at least one of api, bot, worker{}", origin_of("server.roles")));
+    }
+    for (const auto& role : config.server.roles) {
+      if (role != "api" && role != "bot" && role != "worker") {
+        fail(
+            fmt::format("server.roles: unknown role '{}'; known: api, bot, worker{}", role, origin_of("server.roles")));
       }
     }
     if (config.tts.engine == "google" && config.tts.api_key.empty()) {

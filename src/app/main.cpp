@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "app/application.hpp"
 #include "app/build_info.hpp"
 #include "app/cli_admin.hpp"
+#include "app/cli_doctor.hpp"
 #include "app/cli_storage.hpp"
 #include "app/config.hpp"
 #include "app/config_loader.hpp"
@@ -19,14 +22,20 @@ namespace {
 
 using evolveai::app::ConfigError;
 
-/// Loads the configuration from --config (or config/evolveai.toml) and the environment.
-evolveai::app::LoadResult load(const std::string& config_path) {
+/// Loads the configuration from --config (or config/evolveai.toml) and the environment;
+/// `roles` (serve --roles, comma-separated) wins over both.
+evolveai::app::LoadResult load(const std::string& config_path, const std::string& roles = {}) {
   evolveai::app::ConfigSource source;
   if (!config_path.empty()) {
     source.file = config_path;
   }
   source.fallback_file = std::filesystem::path(evolveai::app::kDefaultConfigFile);
   source.environment = evolveai::app::environment_from(environ);
+  if (!roles.empty()) {
+    constexpr std::string_view kRolesVariable = "EVOLVEAI_SERVER__ROLES";
+    std::erase_if(source.environment, [&](const auto& variable) { return variable.first == kRolesVariable; });
+    source.environment.emplace_back(kRolesVariable, roles);
+  }
   return evolveai::app::load_config(source);
 }
 
@@ -37,8 +46,8 @@ void print_problems(const std::vector<std::string>& problems) {
   }
 }
 
-int serve(const std::string& config_path) {
-  auto loaded = load(config_path);
+int serve(const std::string& config_path, const std::string& roles) {
+  auto loaded = load(config_path, roles);
   if (!loaded.ok()) {
     print_problems(loaded.errors);
     return 2;
@@ -70,8 +79,11 @@ int main(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API, the web app, the bot and background jobs");
   serve_cmd->add_option("-c,--config", config_path,
                         "TOML configuration file (default: config/evolveai.toml if present)");
+  std::string roles;
+  serve_cmd->add_option("--roles", roles,
+                        "What this node runs, comma-separated: api, bot, worker (default: server.roles, all three)");
 
-  auto* version_cmd = cli.add_subcommand("version", "Print the version and the commit it was built from");
+  auto* version_cmd = cli.add_subcommand("version", "Print the version, the commit and the date it was built");
 
   auto* config_cmd = cli.add_subcommand("config", "Inspect the configuration");
   config_cmd->require_subcommand(1);
@@ -85,12 +97,15 @@ int main(int argc, char** argv) {
   evolveai::app::add_storage_commands(cli, storage_commands);
   evolveai::app::AdminCommands admin_commands;
   evolveai::app::add_admin_commands(cli, admin_commands);
+  evolveai::app::DoctorCommand doctor_command;
+  evolveai::app::add_doctor_command(cli, doctor_command);
 
   CLI11_PARSE(cli, argc, argv);
 
   try {
     if (version_cmd->parsed()) {
-      std::cout << "evolveai " << evolveai::app::build_version() << " (" << evolveai::app::build_commit() << ")\n";
+      std::cout << "evolveai " << evolveai::app::build_version() << " (commit " << evolveai::app::build_commit()
+                << ", built " << evolveai::app::build_date() << ")\n";
       return 0;
     }
     if (example_cmd->parsed()) {
@@ -101,7 +116,10 @@ int main(int argc, char** argv) {
       return check_config(config_path);
     }
     if (serve_cmd->parsed()) {
-      return serve(config_path);
+      return serve(config_path, roles);
+    }
+    if (doctor_command.chosen()) {
+      return evolveai::app::run_doctor_command(doctor_command, load(doctor_command.config_path), std::cout);
     }
     if (storage_commands.chosen()) {
       auto loaded = load(storage_commands.config_path);

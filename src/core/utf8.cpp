@@ -56,4 +56,17 @@ std::size_t utf8_length(std::string_view text) noexcept {
   return count;
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max_chars) noexcept {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U) {
+      if (count == max_chars) {
+        return text.substr(0, i);
+      }
+      ++count;
+    }
+  }
+  return text;
+}
+
 }  // namespace evolveai::core

@@ -15,7 +15,9 @@ std::optional<std::string_view> Request::param(std::string_view name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
-  if (query.empty()) {
+  // A query never holds '#' (RFC 3986): after the '?' below it would start a fragment, and
+  // Boost.URL 1.81 overruns the stack iterating an empty query followed by one ("?#").
+  if (query.empty() || query.find('#') != std::string::npos) {
     return std::nullopt;
   }
   const std::string relative = "?" + query;

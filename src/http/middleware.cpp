@@ -105,11 +105,14 @@ Middleware error_middleware(obs::Logger& logger) {
 
 Middleware deadline_middleware(std::chrono::milliseconds timeout) {
   return [timeout](Request& request, RequestContext& context, const Handler& next) -> Task<Response> {
+    const auto limit = context.route != nullptr && context.route->options.timeout.count() > 0
+                           ? context.route->options.timeout
+                           : timeout;
     auto handled = next(request, context);
-    auto response = co_await net::with_timeout(std::move(handled), timeout);
+    auto response = co_await net::with_timeout(std::move(handled), limit);
     if (!response) {
       throw core::service_unavailable("The request took too long; try again",
-                                      "request deadline of " + std::to_string(timeout.count()) + " ms exceeded");
+                                      "request deadline of " + std::to_string(limit.count()) + " ms exceeded");
     }
     co_return std::move(*response);
   };

@@ -22,7 +22,8 @@ Middleware observe_middleware(obs::Logger& logger, obs::MetricsRegistry& metrics
 /// Maps typed errors to the JSON error body; anything unexpected becomes a bare 500.
 Middleware error_middleware(obs::Logger& logger);
 
-/// Cuts off a handler that runs longer than `timeout` with 503 `service_unavailable`.
+/// Cuts off a handler that runs longer than its route's `timeout` (else `timeout`) with 503
+/// `service_unavailable`.
 Middleware deadline_middleware(std::chrono::milliseconds timeout);
 
 /// True when a client's request id is safe to reuse (1..64 of [A-Za-z0-9._-]).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -31,6 +32,8 @@ struct RouteOptions {
   Access access = Access::kPublic;
   /// Name of the rate-limit policy applied to this route; empty for none.
   std::string rate_limit_policy;
+  /// Deadline of a whole request on this route; 0 means the server's `request_timeout`.
+  std::chrono::milliseconds timeout{0};
 };
 
 /// A registered route.

@@ -312,10 +312,18 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
     stream.expires_after(options.write_timeout);
     auto [ec, written] = co_await bhttp::async_write_header(stream, serializer, kAsTuple);
+    ChunkedEventSink sink(stream, options.write_timeout);
     if (ec) {
+      // The client is gone before the first byte: the body still runs, against a closed sink,
+      // so that whatever it holds (a chat turn's quota unit) is given back at once.
+      sink.mark_closed();
+      try {
+        co_await response.stream(sink);
+      } catch (const std::exception& e) {
+        logger.warn("http_stream_failed", {{"request_id", context.request_id}, {"error", e.what()}});
+      }
       co_return false;
     }
-    ChunkedEventSink sink(stream, options.write_timeout);
     asio::steady_timer lifetime(stream.get_executor());
     lifetime.expires_after(options.stream_timeout);
     // Whichever ends first ends the stream and cancels the rest: the body finishing, the

@@ -46,7 +46,25 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
+// The chat app may run inside Telegram (its script, the Login Widget's frame, Telegram Web as
+// the embedding page); styles may be set inline by Telegram's script. No inline scripts anywhere.
+constexpr std::string_view kAppPolicy =
+    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-src https://oauth.telegram.org; "
+    "frame-ancestors 'self' https://*.telegram.org; object-src 'none'; base-uri 'self'; form-action 'self'";
+// The admin panel talks only to this origin and is never framed.
+constexpr std::string_view kAdminPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+
 }  // namespace
+
+std::string_view content_policy_for(std::string_view relative) {
+  if (!relative.ends_with(".html")) {
+    return {};
+  }
+  return relative == "admin.html" || relative.starts_with("admin/") ? kAdminPolicy : kAppPolicy;
+}
 
 std::string content_type_for(std::string_view file_name) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes = {{
@@ -107,6 +125,7 @@ StaticFiles::StaticFiles(const std::filesystem::path& root, std::size_t max_tota
     }
     file.content_type = content_type_for(relative);
     file.etag = fmt::format("\"{:016x}\"", fnv1a(file.content));
+    file.content_policy = content_policy_for(relative);
     // Vite puts content-hashed names under assets/: they never change, so cache them for a year.
     file.immutable = relative.starts_with("assets/");
     files_.emplace("/" + relative, std::move(file));
@@ -144,6 +163,9 @@ Task<Response> StaticFiles::serve(Request& request, RequestContext& context) con
   response.headers.set("ETag", file->etag);
   response.headers.set("Cache-Control", file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
   response.headers.set("X-Content-Type-Options", "nosniff");
+  if (!file->content_policy.empty()) {
+    response.headers.set("Content-Security-Policy", std::string(file->content_policy));
+  }
   if (const auto if_none_match = request.headers.get("If-None-Match");
       if_none_match && etag_matches(*if_none_match, file->etag)) {
     response.status = 304;

@@ -28,6 +28,7 @@ class StaticFiles {
     std::string content;
     std::string content_type;
     std::string etag;
+    std::string_view content_policy;  ///< Content-Security-Policy of an HTML page, else empty
     bool immutable = false;
   };
   [[nodiscard]] const File* find(std::string_view path) const;
@@ -37,5 +38,10 @@ class StaticFiles {
 
 /// The Content-Type for a file name, by extension.
 std::string content_type_for(std::string_view file_name);
+
+/// The Content-Security-Policy sent with an HTML page of the web app (`relative` as under the
+/// web root, e.g. "index.html"): scripts only from this origin (and Telegram's Mini App and
+/// Login Widget scripts for the chat app), never inline; empty for files that are not HTML.
+std::string_view content_policy_for(std::string_view relative);
 
 }  // namespace evolveai::http

@@ -133,9 +133,37 @@ void RespParser::ReaderDeleter::operator()(redisReader* reader) const noexcept {
   redisReaderFree(reader);
 }
 
-RespParser::RespParser() : reader_(redisReaderCreate()) {
+namespace {
+
+/// The most elements one reply array may announce: hiredis allocates the whole array when it
+/// reads the header, before any element arrives, so `*1000000000` would ask for gigabytes.
+constexpr int kMaxArrayElements = 1024 * 1024;
+
+using ArrayFactory = void* (*)(const redisReadTask*, int);
+
+/// Refuses oversized arrays (hiredis then fails the read as out of memory), else builds as usual.
+void* create_bounded_array(const redisReadTask* task, int elements) {
+  if (elements > kMaxArrayElements) {
+    return nullptr;
+  }
+  return (*static_cast<const ArrayFactory*>(task->privdata))(task, elements);
+}
+
+}  // namespace
+
+struct RespParser::ReplyFunctions {
+  redisReplyObjectFunctions bounded{};
+  ArrayFactory create_array = nullptr;  ///< hiredis' own, called for arrays within the bound
+};
+
+RespParser::RespParser() : functions_(std::make_unique<ReplyFunctions>()), reader_(redisReaderCreate()) {
   if (!reader_)
     throw std::bad_alloc();
+  functions_->bounded = *reader_->fn;
+  functions_->create_array = functions_->bounded.createArray;
+  functions_->bounded.createArray = create_bounded_array;
+  reader_->fn = &functions_->bounded;
+  reader_->privdata = &functions_->create_array;
 }
 
 RespParser::~RespParser() = default;

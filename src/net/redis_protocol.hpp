@@ -98,6 +98,8 @@ class RespParser {
   struct ReaderDeleter {
     void operator()(redisReader* reader) const noexcept;
   };
+  struct ReplyFunctions;  ///< hiredis' reply builders, with a bound on array sizes
+  std::unique_ptr<ReplyFunctions> functions_;
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
 };
 

@@ -3,6 +3,7 @@
 #include "core/errors.hpp"
 #include "net/blocking_pool.hpp"
 #include "obs/logger.hpp"
+#include "services/feature_flags.hpp"
 #include "storage/store.hpp"
 
 namespace evolveai::services {
@@ -17,14 +18,16 @@ core::Error refused(std::string_view method, std::string_view reason) {
 
 AuthService::AuthService(storage::Store& store, const auth::AccessTokens& tokens,
                          const auth::InitDataVerifier* init_data, const auth::LoginWidgetVerifier* login_widget,
-                         const auth::PasswordHasher& passwords, net::BlockingPool& blocking, obs::Logger& logger)
+                         const auth::PasswordHasher& passwords, net::BlockingPool& blocking, obs::Logger& logger,
+                         FeatureFlags* flags)
     : store_(store),
       tokens_(tokens),
       init_data_(init_data),
       login_widget_(login_widget),
       passwords_(passwords),
       blocking_(blocking),
-      logger_(logger) {}
+      logger_(logger),
+      flags_(flags) {}
 
 std::chrono::seconds AuthService::token_lifetime() const {
   return std::chrono::duration_cast<std::chrono::seconds>(tokens_.ttl());
@@ -61,6 +64,9 @@ Task<SignIn> AuthService::sign_in(const auth::TelegramUser& telegram_user, std::
   const auto existing = co_await store_.find_user_by_telegram_id(telegram_user.id);
   if (existing && existing->banned) {
     throw core::unauthorized("This account is blocked", "sign-in of banned user " + std::to_string(existing->id));
+  }
+  if (!existing && flags_ != nullptr && !co_await flags_->enabled(kFlagNewUserSignup, telegram_user.id)) {
+    throw core::Error(core::ErrorKind::kForbidden, "signup_closed", "New sign-ups are closed right now");
   }
   storage::TelegramIdentity identity;
   identity.telegram_id = telegram_user.id;

@@ -28,6 +28,8 @@ class Store;
 
 namespace evolveai::services {
 
+class FeatureFlags;
+
 /// A signed-in user and their fresh access token.
 struct SignIn {
   auth::IssuedToken token;
@@ -47,9 +49,11 @@ class AuthService {
  public:
   /// `init_data` and `login_widget` may be null when no bot token (or bot id) is configured:
   /// that way of signing in is then refused.
+  /// With `flags`, a person new to the service may only sign up while `new_user_signup` is on
+  /// for their Telegram id (else 403 `signup_closed`); users who exist are never affected.
   AuthService(storage::Store& store, const auth::AccessTokens& tokens, const auth::InitDataVerifier* init_data,
               const auth::LoginWidgetVerifier* login_widget, const auth::PasswordHasher& passwords,
-              net::BlockingPool& blocking, obs::Logger& logger);
+              net::BlockingPool& blocking, obs::Logger& logger, FeatureFlags* flags = nullptr);
 
   /// Verifies Mini App init data, creates or updates the user, and issues a token.
   Task<SignIn> sign_in_with_init_data(std::string_view raw);
@@ -73,6 +77,7 @@ class AuthService {
   const auth::PasswordHasher& passwords_;
   net::BlockingPool& blocking_;
   obs::Logger& logger_;
+  FeatureFlags* flags_;
 };
 
 }  // namespace evolveai::services

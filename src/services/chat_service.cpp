@@ -16,6 +16,7 @@
 #include "core/utf8.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "services/feature_flags.hpp"
 #include "services/profile_service.hpp"
 #include "storage/store.hpp"
 
@@ -117,6 +118,15 @@ Task<PreparedTurn> ChatService::prepare(ChatTurnRequest request) {
   turn.user_id = request.user_id;
   if (request.image) {
     turn.image = check_image(std::move(request.image->bytes), request.image->mime_type, limits_.max_image_bytes);
+  }
+  if (request.audio) {
+    if (request.audio->bytes.empty() || !request.audio->mime_type.starts_with("audio/")) {
+      throw core::validation_failed("audio", "Send audio bytes with an audio/* type");
+    }
+    if (request.audio->bytes.size() > limits_.max_audio_bytes) {
+      throw core::payload_too_large("The voice message is too large");
+    }
+    turn.audio = std::move(request.audio);
   }
   if (model_ == nullptr) {
     turns_refused_->inc();
@@ -258,6 +268,9 @@ Task<TurnResult> ChatService::complete(PreparedTurn turn, ai::DeltaHandler on_de
   // would fail at once and the outcome could not be recorded.
   co_await boost::asio::this_coro::reset_cancellation_state();
   model_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!caller_gone) {
+    co_await record_model_call(turn.user_id, result, failure == nullptr, std::chrono::steady_clock::now() - started);
+  }
 
   if (caller_gone) {
     co_await abandon(turn, true);
@@ -362,8 +375,12 @@ Task<TurnResult> ChatService::complete(PreparedTurn turn, ai::DeltaHandler on_de
 }
 
 Task<ai::ChatResult> ChatService::call_model(const PreparedTurn& turn, const ai::DeltaHandler& on_delta) {
+  std::size_t relevant_limit = budget_.relevant_messages;
+  if (flags_ != nullptr && !co_await flags_->enabled(kFlagRelevantPast, turn.user_id)) {
+    relevant_limit = 0;
+  }
   const auto context =
-      co_await store_.load_turn_context(turn.user_id, limits_.recent_messages, turn.text, budget_.relevant_messages);
+      co_await store_.load_turn_context(turn.user_id, limits_.recent_messages, turn.text, relevant_limit);
   ContextInput input;
   if (context.user) {
     input.settings = parse_stored_settings(context.user->settings_json);
@@ -377,6 +394,9 @@ Task<ai::ChatResult> ChatService::call_model(const PreparedTurn& turn, const ai:
   input.current_text = turn.text;
   if (turn.image) {
     input.current_image = ai::Part::inline_data(turn.image->mime_type, turn.image->bytes);
+  }
+  if (turn.audio) {
+    input.current_audio = ai::Part::inline_data(turn.audio->mime_type, turn.audio->bytes);
   }
   const auto built = builder_.build(input);
   logger_.debug("chat_context", {{"user_id", turn.user_id},
@@ -413,6 +433,22 @@ Task<void> ChatService::release_claim(const PreparedTurn& turn) {
   } catch (const std::exception& e) {
     // The claim expires by itself after abandoned_turn_after.
     logger_.warn("chat_claim_release_failed", {{"user_id", turn.user_id}, {"error", e.what()}});
+  }
+}
+
+Task<void> ChatService::record_model_call(storage::UserId user_id, const ai::ChatResult& result, bool ok,
+                                          std::chrono::steady_clock::duration took) {
+  storage::NewModelCall call;
+  call.user_id = user_id;
+  call.ok = ok;
+  call.input_tokens = ok ? result.usage.input_tokens : 0;
+  call.output_tokens = ok ? result.usage.output_tokens : 0;
+  call.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  try {
+    co_await store_.record_model_call(call);
+  } catch (const std::exception& e) {
+    // Statistics only: a lost record never fails the turn.
+    logger_.warn("chat_model_call_record_failed", {{"user_id", user_id}, {"error", e.what()}});
   }
 }
 

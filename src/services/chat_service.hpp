@@ -27,10 +27,13 @@ class Store;
 
 namespace evolveai::services {
 
+class FeatureFlags;
+
 /// What a client may send in one turn, and how turns are paced; from `[limits]` and `[chat]`.
 struct ChatLimits {
   std::size_t max_message_chars = 8000;
   std::size_t max_image_bytes = std::size_t{10} * 1024 * 1024;
+  std::size_t max_audio_bytes = std::size_t{20} * 1024 * 1024;
   std::int64_t free_daily_messages = 50;
   std::size_t recent_messages = 40;  ///< newest messages read for the context
   /// A user message still pending this long after it was stored belongs to a turn that died
@@ -44,11 +47,18 @@ struct ChatImage {
   std::string bytes;
 };
 
+/// A voice note sent with a message (Telegram voice messages: OGG/Opus), passed to the model as audio.
+struct ChatAudio {
+  std::string mime_type;  ///< "audio/ogg", "audio/mpeg", "audio/wav", …
+  std::string bytes;
+};
+
 /// One message from a user, from either front door (HTTP or Telegram).
 struct ChatTurnRequest {
   storage::UserId user_id = 0;
   std::string text;
   std::optional<ChatImage> image;
+  std::optional<ChatAudio> audio;
   std::optional<std::string> client_message_id;  ///< 1..64 printable ASCII characters
 };
 
@@ -76,6 +86,7 @@ struct PreparedTurn {
   storage::MessageId user_message_id = 0;
   std::string text;
   std::optional<CheckedImage> image;
+  std::optional<ChatAudio> audio;
   storage::QuotaGrant grant;
   /// Set when a repeated client_message_id found its stored reply: complete() only replays it.
   std::optional<TurnResult> replay;
@@ -126,6 +137,9 @@ class ChatService {
   [[nodiscard]] bool model_configured() const noexcept { return model_ != nullptr; }
   /// The limits turns are checked against.
   [[nodiscard]] const ChatLimits& limits() const noexcept { return limits_; }
+  /// Reads the `relevant_past` flag (off: no older messages are searched for or injected) from
+  /// `flags`; set once while wiring, before turns run. Without flags every feature is on.
+  void use_feature_flags(FeatureFlags* flags) noexcept { flags_ = flags; }
 
  private:
   Task<void> resume_repeat(PreparedTurn& turn, const storage::Message& stored);
@@ -135,6 +149,9 @@ class ChatService {
   /// Gives the quota unit back, marks the user message failed and drops the claim; never throws.
   Task<void> abandon(const PreparedTurn& turn, bool quota_taken);
   Task<void> release_claim(const PreparedTurn& turn);
+  /// Records the model call for the operators' statistics; never throws.
+  Task<void> record_model_call(storage::UserId user_id, const ai::ChatResult& result, bool ok,
+                               std::chrono::steady_clock::duration took);
   [[nodiscard]] TurnUsage usage_after(const storage::QuotaGrant& grant) const;
   [[nodiscard]] std::string next_claim_owner();
 
@@ -156,6 +173,7 @@ class ChatService {
   obs::Counter* input_tokens_;
   obs::Counter* output_tokens_;
   obs::Histogram* model_seconds_;
+  FeatureFlags* flags_ = nullptr;
 };
 
 }  // namespace evolveai::services

@@ -259,6 +259,9 @@ BuiltContext ContextBuilder::build(const ContextInput& input) const {
   if (input.current_image) {
     current.push_back(*input.current_image);
   }
+  if (input.current_audio) {
+    current.push_back(*input.current_audio);
+  }
   current.push_back(ai::Part::text_part(input.current_text));
 
   built.request.system_instruction = std::move(instruction);

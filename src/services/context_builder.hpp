@@ -34,6 +34,7 @@ struct ContextInput {
   storage::MessageId current_message_id = 0;
   std::string current_text;
   std::optional<ai::Part> current_image;  ///< inline image sent with the new message
+  std::optional<ai::Part> current_audio;  ///< inline audio (a voice message) sent with the new message
 };
 
 /// A built request and what went into it.

@@ -76,6 +76,11 @@ class CachedUserStore final : public Store {
   Task<std::int64_t> delete_messages_older_than(Time cutoff, std::size_t batch_size) override { return inner_.delete_messages_older_than(cutoff, batch_size); }
   Task<std::int64_t> delete_processed_updates_older_than(Time cutoff) override { return inner_.delete_processed_updates_older_than(cutoff); }
   Task<std::optional<UserExport>> export_user_data(UserId user_id) override { return inner_.export_user_data(user_id); }
+  Task<void> record_model_call(const NewModelCall& call) override { return inner_.record_model_call(call); }
+  Task<std::vector<DailyStats>> compute_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) override { return inner_.compute_daily_stats(from, to); }
+  Task<std::vector<DailyStats>> load_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) override { return inner_.load_daily_stats(from, to); }
+  Task<void> save_daily_stats(const std::vector<DailyStats>& days) override { return inner_.save_daily_stats(days); }
+  Task<UserActivity> user_activity(UserId user_id, Time since) override { return inner_.user_activity(user_id, since); }
   // clang-format on
 
  private:

@@ -56,6 +56,8 @@ struct UserListQuery {
   std::optional<bool> premium;      ///< only premium (true) or only free (false) users
   std::optional<UserId> before_id;  ///< cursor: users with a smaller id
   std::size_t limit = 50;
+  std::optional<bool> banned{};        ///< only banned (true) or only not banned (false) users
+  std::optional<Time> active_since{};  ///< only users whose newest message is at least this recent
 };
 
 /// Who wrote a message.

@@ -11,6 +11,7 @@
 #include "core/task.hpp"
 #include "storage/migrations.hpp"
 #include "storage/records.hpp"
+#include "storage/stats_records.hpp"
 
 namespace evolveai::storage {
 
@@ -170,6 +171,20 @@ class Store {
   virtual Task<std::int64_t> delete_processed_updates_older_than(Time cutoff) = 0;
   /// All of the user's data; nullopt when there is no such user.
   virtual Task<std::optional<UserExport>> export_user_data(UserId user_id) = 0;
+
+  // --- operators' statistics and user activity -----------------------------------------------
+
+  /// Records one model call of a chat turn (tokens, latency, outcome) at the current time.
+  virtual Task<void> record_model_call(const NewModelCall& call) = 0;
+  /// Computes the statistics of the UTC days [from, to) from the live tables; every day of the
+  /// range is returned (zeros when nothing happened), oldest first.
+  virtual Task<std::vector<DailyStats>> compute_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) = 0;
+  /// The stored daily rollup rows of [from, to), oldest first; days never rolled up are absent.
+  virtual Task<std::vector<DailyStats>> load_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) = 0;
+  /// Stores (or replaces) rollup rows of finished days.
+  virtual Task<void> save_daily_stats(const std::vector<DailyStats>& days) = 0;
+  /// The user's message counts and last activity; user messages are counted from `since`.
+  virtual Task<UserActivity> user_activity(UserId user_id, Time since) = 0;
 };
 
 }  // namespace evolveai::storage

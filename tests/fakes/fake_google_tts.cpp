@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "ai/provider_support.hpp"
+#include "core/base64.hpp"
 #include "tts/audio_encoding.hpp"
 
 namespace evolveai::testing {
@@ -49,7 +49,7 @@ FakeReply FakeGoogleTts::audio_reply(const std::vector<std::int16_t>& samples, i
   tts::Pcm pcm;
   pcm.samples = samples;
   pcm.sample_rate = sample_rate;
-  const json::object body{{"audioContent", ai::base64_encode(tts::encode_wav(pcm))}};
+  const json::object body{{"audioContent", core::base64_encode(tts::encode_wav(pcm))}};
   return FakeReply::json(200, json::serialize(body));
 }
 

@@ -392,6 +392,20 @@ TEST_P(ChatTurn, ForgettingHistoryDeletesOnlyTheCallersMessages) {
   EXPECT_EQ(stored_messages(bob).size(), 2U);
 }
 
+TEST_P(ChatTurn, AWholeTurnMayOutlastTheServersRequestTimeoutWhileTheModelIsWithinItsOwn) {
+  config_.server.request_timeout = 300ms;
+  config_.llm.total_timeout = 10s;
+  start();
+  const auto token = sign_in(5301);
+  auto slow = FakeGemini::text_reply("Worth the wait.");
+  slow.first_byte_delay = 900ms;
+  gemini_.enqueue(slow);
+  const auto reply = testing::post_chat(port(), token, {{"message", "Take your time"}});
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  EXPECT_EQ(testing::json_of(*reply).at("reply").as_string(), "Worth the wait.");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ChatTurn, ::testing::Values(testing::Engine::kSqlite, testing::Engine::kPostgres),
                          testing::engine_param_name);
 

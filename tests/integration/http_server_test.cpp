@@ -291,6 +291,37 @@ TEST_F(HttpServer, HandlerPastTheRequestDeadlineGets503) {
   EXPECT_EQ(error_code_of(*reply), "service_unavailable");
 }
 
+TEST_F(HttpServer, ARouteWithItsOwnDeadlineOutlastsTheServersButNotItsOwn) {
+  start([](app::Config& config) { config.server.request_timeout = 200ms; },
+        [](http::Router& router) {
+          http::RouteOptions patient;
+          patient.timeout = 5s;
+          router.add(
+              "GET", "/api/v1/patient",
+              [](http::Request&, http::RequestContext&) -> Task<http::Response> {
+                co_await sleep_for(500ms);
+                co_return http::Response::text(200, "worth it");
+              },
+              patient);
+          http::RouteOptions hasty;
+          hasty.timeout = 100ms;
+          router.add(
+              "GET", "/api/v1/hasty",
+              [](http::Request&, http::RequestContext&) -> Task<http::Response> {
+                co_await sleep_for(10s);
+                co_return http::Response::text(200, "late");
+              },
+              hasty);
+        });
+  const auto patient = testing::http_request(port(), "GET", "/api/v1/patient");
+  ASSERT_TRUE(patient);
+  EXPECT_EQ(patient->status, 200);
+  EXPECT_EQ(patient->body, "worth it");
+  const auto hasty = testing::http_request(port(), "GET", "/api/v1/hasty");
+  ASSERT_TRUE(hasty);
+  EXPECT_EQ(hasty->status, 503);
+}
+
 TEST_F(HttpServer, MetricsParseAsPrometheusTextAndCountRequests) {
   start();
   for (int i = 0; i < 3; ++i) {
@@ -417,6 +448,37 @@ TEST_F(HttpServer, EventStreamNoticesClientDisconnectPromptly) {
   const auto closed_at = std::chrono::steady_clock::now();
   ASSERT_EQ(cancelled_at.wait_for(5s), std::future_status::ready);
   EXPECT_LT(cancelled_at.get() - closed_at, 2s);
+}
+
+TEST_F(HttpServer, EventStreamBodyStillRunsWhenTheClientLeftBeforeItsHead) {
+  // The body learns at once that nobody listens, so it can let go of what it holds.
+  auto handler_entered = std::make_shared<std::promise<void>>();
+  auto entered = handler_entered->get_future();
+  auto client_gone = std::make_shared<std::atomic<bool>>(false);
+  auto body_saw_open = std::make_shared<std::promise<bool>>();
+  auto saw_open = body_saw_open->get_future();
+  start({}, [handler_entered, client_gone, body_saw_open](http::Router& router) {
+    router.add(
+        "GET", "/api/v1/late-stream",
+        [handler_entered, client_gone, body_saw_open](http::Request&, http::RequestContext&) -> Task<http::Response> {
+          handler_entered->set_value();
+          while (!client_gone->load()) {
+            co_await sleep_for(10ms);
+          }
+          co_await sleep_for(50ms);  // margin for the reset to be taken in on loopback
+          co_return http::Response::event_stream([body_saw_open](http::EventSink& sink) -> Task<void> {
+            const bool sent = co_await sink.send("start", "{}");
+            body_saw_open->set_value(sent || sink.open());
+          });
+        });
+  });
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.send("GET /api/v1/late-stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(entered.wait_for(5s), std::future_status::ready);
+  connection.reset();
+  client_gone->store(true);
+  ASSERT_EQ(saw_open.wait_for(5s), std::future_status::ready) << "the body never ran";
+  EXPECT_FALSE(saw_open.get());
 }
 
 TEST_F(HttpServer, ConnectionsBeyondTheLimitAreRefused) {

@@ -158,29 +158,6 @@ std::vector<SseEvent> parse_sse(const std::string& text) {
   return events;
 }
 
-std::string base64_encode(const std::string& bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const auto n = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U) |
-                   (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U) |
-                   std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
-    out += {kAlphabet[(n >> 18U) & 0x3FU], kAlphabet[(n >> 12U) & 0x3FU], kAlphabet[(n >> 6U) & 0x3FU],
-            kAlphabet[n & 0x3FU]};
-  }
-  if (i + 1 == bytes.size()) {
-    const auto n = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U;
-    out += {kAlphabet[(n >> 18U) & 0x3FU], kAlphabet[(n >> 12U) & 0x3FU], '=', '='};
-  } else if (i + 2 == bytes.size()) {
-    const auto n = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U) |
-                   (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U);
-    out += {kAlphabet[(n >> 18U) & 0x3FU], kAlphabet[(n >> 12U) & 0x3FU], kAlphabet[(n >> 6U) & 0x3FU], '='};
-  }
-  return out;
-}
-
 std::string tiny_png() {
   using namespace std::string_literals;
   return "\x89PNG\r\n\x1a\n"s

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/base64.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/array.hpp>
@@ -77,7 +79,7 @@ struct SseEvent {
 std::vector<SseEvent> parse_sse(const std::string& text);
 
 /// Standard base64 with padding.
-std::string base64_encode(const std::string& bytes);
+using core::base64_encode;
 
 /// A small well-formed PNG (1x1).
 std::string tiny_png();

@@ -47,6 +47,14 @@ void RawConnection::close() {
   }
 }
 
+void RawConnection::reset() {
+  if (fd_ >= 0) {
+    const ::linger abort{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
+  close();
+}
+
 bool RawConnection::send(const std::string& bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {

@@ -42,6 +42,8 @@ class RawConnection {
   bool closed_within(std::chrono::milliseconds wait);
   /// Closes the socket from this side.
   void close();
+  /// Aborts the connection: closes with a TCP reset, as a crashed client would.
+  void reset();
 
  private:
   bool fill(std::chrono::milliseconds wait);

@@ -32,6 +32,10 @@ app::Config test_config(const std::filesystem::path& data_dir) {
   config.log.level = "warn";
   config.auth.jwt_secret = std::string(48, 'k');
   config.database.url = "sqlite://" + (data_dir / "evolveai.db").string();
+  // Tests that set a bot token only to sign users in must not talk to the real Bot API: nothing
+  // listens on port 1, and webhook mode never polls. Telegram tests point these at their fake.
+  config.telegram.api_base_url = "http://127.0.0.1:1";
+  config.telegram.mode = "webhook";
   return config;
 }
 

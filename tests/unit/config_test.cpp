@@ -113,6 +113,23 @@ TEST(Config, DefaultsWithNoSources) {
   EXPECT_EQ(config.backup.retention_days, 7);
 }
 
+TEST(Config, RolesDefaultToAllAndComeFromACommaList) {
+  EXPECT_THAT(app::load_config({}).config.server.roles, ElementsAre("api", "bot", "worker"));
+  const auto result = load_env({{"EVOLVEAI_SERVER__ROLES", "bot,worker"}});
+  ASSERT_TRUE(result.ok()) << result.errors.front();
+  EXPECT_THAT(result.config.server.roles, ElementsAre("bot", "worker"));
+}
+
+TEST(Config, UnknownOrNoRolesAreRefused) {
+  const auto unknown = load_env({{"EVOLVEAI_SERVER__ROLES", "api,cron"}});
+  ASSERT_EQ(unknown.errors.size(), 1U);
+  EXPECT_THAT(unknown.errors[0], HasSubstr("server.roles: unknown role 'cron'"));
+  TempDir dir;
+  const auto none = load_toml(dir, "[server]\nroles = []\n");
+  ASSERT_EQ(none.errors.size(), 1U);
+  EXPECT_THAT(none.errors[0], HasSubstr("server.roles: name at least one"));
+}
+
 TEST(Config, DataDirRelativeDefaultsFollowDataDir) {
   const auto result = load_env({{"EVOLVEAI_SERVER__DATA_DIR", "/srv/evolveai"}});
 

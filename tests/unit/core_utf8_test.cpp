@@ -16,12 +16,13 @@ TEST(Utf8, ValidatesEncoding) {
   EXPECT_EQ(utf8_length("Привет 👋"), 8U);
 }
 
-TEST(Utf8, RejectsOverlongsSurrogatesOutOfRangeAndTruncation) {
-  EXPECT_TRUE(is_valid_utf8("hello, Привет, 🙂"));
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("abc\xE2\x82"));       // truncated
+TEST(Utf8, PrefixCountsCodePointsAndNeverCutsASequence) {
+  EXPECT_EQ(utf8_prefix("Привет 👋", 3), "При");
+  EXPECT_EQ(utf8_prefix("a👋b", 2), "a👋");
+  EXPECT_EQ(utf8_prefix("a👋b", 1), "a");
+  EXPECT_EQ(utf8_prefix("short", 10), "short");
+  EXPECT_EQ(utf8_prefix("abc", 0), "");
+  EXPECT_EQ(utf8_prefix("", 5), "");
 }
 
 }  // namespace

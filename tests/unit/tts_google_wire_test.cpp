@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "ai/provider_support.hpp"
+#include "core/base64.hpp"
 #include "tts/audio_encoding.hpp"
 #include "tts/google_tts_engine.hpp"
 
@@ -19,7 +19,7 @@ GoogleTtsEngine engine(std::string voice = {}) {
 }
 
 std::string audio_body(std::string_view bytes) {
-  return json::serialize(json::object{{"audioContent", ai::base64_encode(bytes)}});
+  return json::serialize(json::object{{"audioContent", core::base64_encode(bytes)}});
 }
 
 TEST(GoogleTtsWire, RequestAsksForLinear16InTheTextsLanguage) {
@@ -85,7 +85,7 @@ TEST(GoogleTtsWire, Base64DecodesWithAndWithoutPadding) {
   EXPECT_EQ(decode_base64("aGVsbG8="), "hello");
   EXPECT_EQ(decode_base64("aGVsbG8"), "hello");
   EXPECT_EQ(decode_base64(""), "");
-  EXPECT_EQ(decode_base64(ai::base64_encode(std::string("\x00\xff\x10", 3))), std::string("\x00\xff\x10", 3));
+  EXPECT_EQ(decode_base64(core::base64_encode(std::string("\x00\xff\x10", 3))), std::string("\x00\xff\x10", 3));
   EXPECT_FALSE(decode_base64("a"));
   EXPECT_FALSE(decode_base64("aGVs bG8="));
 }

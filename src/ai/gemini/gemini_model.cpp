@@ -158,10 +158,10 @@ class GeminiReader final : public ReplyReader {
     }
     if (const auto* usage = response.if_contains("usageMetadata"); usage != nullptr && usage->is_object()) {
       const auto& fields = usage->get_object();
-      reply_.usage.input_tokens = int_field(fields, "promptTokenCount").value_or(0);
+      reply_.usage.input_tokens = token_count(fields, "promptTokenCount");
       reply_.usage.output_tokens =
-          int_field(fields, "candidatesTokenCount").value_or(0) + int_field(fields, "thoughtsTokenCount").value_or(0);
-      reply_.usage.total_tokens = int_field(fields, "totalTokenCount").value_or(0);
+          token_count(fields, "candidatesTokenCount") + token_count(fields, "thoughtsTokenCount");
+      reply_.usage.total_tokens = token_count(fields, "totalTokenCount");
     }
     if (const std::string version = string_field(response, "modelVersion"); !version.empty()) {
       reply_.model = version;

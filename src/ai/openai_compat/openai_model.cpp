@@ -171,9 +171,9 @@ class OpenAiReader final : public ReplyReader {
     }
     if (const auto* usage = object.if_contains("usage"); usage != nullptr && usage->is_object()) {
       const auto& fields = usage->get_object();
-      reply_.usage.input_tokens = int_field(fields, "prompt_tokens").value_or(0);
-      reply_.usage.output_tokens = int_field(fields, "completion_tokens").value_or(0);
-      reply_.usage.total_tokens = int_field(fields, "total_tokens").value_or(0);
+      reply_.usage.input_tokens = token_count(fields, "prompt_tokens");
+      reply_.usage.output_tokens = token_count(fields, "completion_tokens");
+      reply_.usage.total_tokens = token_count(fields, "total_tokens");
     }
     if (const std::string model = string_field(object, "model"); !model.empty()) {
       reply_.model = model;

@@ -166,7 +166,9 @@ constexpr Statement kUserList{
     "premium_until, usage_day, usage_count, created_at, updated_at FROM users "
     "WHERE id < $1::bigint AND ($2::boolean IS NULL OR $2::boolean = coalesce(premium_until > $3::timestamptz, false)) "
     "AND ($4::text IS NULL OR first_name ILIKE $4::text OR last_name ILIKE $4::text OR username ILIKE $4::text "
-    "OR telegram_id::text = $5::text) ORDER BY id DESC LIMIT $6::bigint"};
+    "OR telegram_id::text = $5::text) AND ($7::boolean IS NULL OR is_banned = $7::boolean) "
+    "AND ($8::timestamptz IS NULL OR (SELECT m.created_at FROM messages m WHERE m.user_id = users.id "
+    "ORDER BY m.id DESC LIMIT 1) >= $8::timestamptz) ORDER BY id DESC LIMIT $6::bigint"};
 
 constexpr Statement kQuotaTake{
     "quota.take",
@@ -658,7 +660,9 @@ Task<std::vector<User>> PgStore::list_users(const UserListQuery& query) {
       .add(now())
       .add(pattern)
       .add(query.text.value_or(""))
-      .add(as_int(sup::clamp_limit(query.limit)));
+      .add(as_int(sup::clamp_limit(query.limit)))
+      .add(query.banned)
+      .add(query.active_since);
   co_return co_await op("users.list", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<User>> {
     const auto r = co_await c.execute(kUserList, p);
     std::vector<User> out;
@@ -1237,6 +1241,177 @@ Task<std::optional<UserExport>> PgStore::export_user_data(UserId user_id) {
     out.messages = read_messages(results[3]);
     for (int i = 0; i < results[4].rows(); ++i)
       out.payments.push_back(read_payment(results[4], i));
+    co_return out;
+  });
+}
+
+// --- operators' statistics and user activity ----------------------------------------------------
+
+namespace {
+
+constexpr Statement kModelCallRecord{
+    "model_calls.record",
+    "INSERT INTO model_calls (user_id, ok, input_tokens, output_tokens, latency_ms, created_at) "
+    "VALUES ($1::bigint, $2::boolean, $3::bigint, $4::bigint, $5::bigint, $6::timestamptz)"};
+// Days are UTC dates; every query covers [$1, $2).
+constexpr Statement kStatsMessages{"stats.messages",
+                                   "SELECT (created_at AT TIME ZONE 'UTC')::date, count(*), "
+                                   "count(DISTINCT CASE WHEN role = 'user' THEN user_id END) FROM messages "
+                                   "WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1"};
+constexpr Statement kStatsNewUsers{"stats.new_users",
+                                   "SELECT (created_at AT TIME ZONE 'UTC')::date, count(*) FROM users "
+                                   "WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1"};
+constexpr Statement kStatsRevenue{
+    "stats.revenue",
+    "SELECT (created_at AT TIME ZONE 'UTC')::date, sum(amount) FROM payments "
+    "WHERE currency = 'XTR' AND created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1"};
+constexpr Statement kStatsModelCalls{
+    "stats.model_calls",
+    "SELECT (created_at AT TIME ZONE 'UTC')::date, sum(input_tokens), sum(output_tokens), "
+    "sum(CASE WHEN ok THEN 0 ELSE 1 END) FROM model_calls "
+    "WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1"};
+// Nearest rank: the ceil(0.95 n)-th smallest latency of the day's successful calls.
+constexpr Statement kStatsLatency{
+    "stats.latency",
+    "SELECT day, latency_ms FROM (SELECT day, latency_ms, "
+    "row_number() OVER (PARTITION BY day ORDER BY latency_ms) AS pos, count(*) OVER (PARTITION BY day) AS n "
+    "FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, latency_ms FROM model_calls "
+    "WHERE ok AND created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS calls) AS ranked "
+    "WHERE pos = (95 * n + 99) / 100"};
+constexpr Statement kStatsLoad{
+    "stats.load",
+    "SELECT day, messages, active_users, new_users, stars_revenue, tokens_in, tokens_out, model_errors, "
+    "p95_latency_ms FROM daily_stats WHERE day >= $1::date AND day < $2::date ORDER BY day"};
+constexpr Statement kStatsSave{
+    "stats.save",
+    "INSERT INTO daily_stats (day, messages, active_users, new_users, stars_revenue, tokens_in, tokens_out, "
+    "model_errors, p95_latency_ms, computed_at) VALUES ($1::date, $2::bigint, $3::bigint, $4::bigint, $5::bigint, "
+    "$6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::timestamptz) "
+    "ON CONFLICT (day) DO UPDATE SET messages = excluded.messages, active_users = excluded.active_users, "
+    "new_users = excluded.new_users, stars_revenue = excluded.stars_revenue, tokens_in = excluded.tokens_in, "
+    "tokens_out = excluded.tokens_out, model_errors = excluded.model_errors, "
+    "p95_latency_ms = excluded.p95_latency_ms, computed_at = excluded.computed_at"};
+constexpr Statement kUserActivity{
+    "users.activity",
+    "SELECT count(*), count(*) FILTER (WHERE role = 'user' AND created_at >= $2::timestamptz), "
+    "(SELECT created_at FROM messages WHERE user_id = $1::bigint ORDER BY id DESC LIMIT 1) "
+    "FROM messages WHERE user_id = $1::bigint"};
+
+/// The row of the day in column 0 of `row` in a range that starts at `from`.
+DailyStats& stats_row(std::vector<DailyStats>& rows, std::chrono::sys_days from, const Result& r, int row) {
+  const auto day = r.optional_day(row, 0);
+  if (!day)
+    throw StoreError(StoreErrorKind::kOther, "stats.compute", "a statistics row without a day");
+  return rows.at(static_cast<std::size_t>((*day - from).count()));
+}
+
+}  // namespace
+
+Task<void> PgStore::record_model_call(const NewModelCall& call) {
+  Params p;
+  p.add(call.user_id).add(call.ok).add(call.input_tokens).add(call.output_tokens).add(call.latency_ms).add(now());
+  co_await op("model_calls.record", Retry::kOnlyIfNotSent,
+              [&](Connection& c) -> Task<void> { co_await c.execute(kModelCallRecord, p); });
+}
+
+Task<std::vector<DailyStats>> PgStore::compute_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) {
+  std::vector<DailyStats> rows;
+  for (auto day = from; day < to; day += std::chrono::days(1)) {
+    DailyStats row;
+    row.day = day;
+    rows.push_back(row);
+  }
+  if (rows.empty())
+    co_return rows;
+  std::vector<Query> queries;
+  queries.push_back(Query{&kBeginSnapshot, Params{}});
+  for (const Statement* s : {&kStatsMessages, &kStatsNewUsers, &kStatsRevenue, &kStatsModelCalls, &kStatsLatency}) {
+    queries.push_back(Query{s, Params{}});
+    queries.back().params.add(Time(from)).add(Time(to));
+  }
+  queries.push_back(Query{&kCommit, Params{}});
+  co_return co_await op("stats.compute", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<DailyStats>> {
+    std::vector<DailyStats> out = rows;
+    const std::span<const Query> batch(queries);
+    const auto results = co_await c.pipeline("stats.compute", batch);
+    for (int i = 0; i < results[1].rows(); ++i) {
+      auto& row = stats_row(out, from, results[1], i);
+      row.messages = results[1].int64(i, 1);
+      row.active_users = results[1].int64(i, 2);
+    }
+    for (int i = 0; i < results[2].rows(); ++i)
+      stats_row(out, from, results[2], i).new_users = results[2].int64(i, 1);
+    for (int i = 0; i < results[3].rows(); ++i)
+      stats_row(out, from, results[3], i).stars_revenue = results[3].int64(i, 1);
+    for (int i = 0; i < results[4].rows(); ++i) {
+      auto& row = stats_row(out, from, results[4], i);
+      row.tokens_in = results[4].int64(i, 1);
+      row.tokens_out = results[4].int64(i, 2);
+      row.model_errors = results[4].int64(i, 3);
+    }
+    for (int i = 0; i < results[5].rows(); ++i)
+      stats_row(out, from, results[5], i).p95_latency_ms = results[5].int64(i, 1);
+    co_return out;
+  });
+}
+
+Task<std::vector<DailyStats>> PgStore::load_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) {
+  Params p;
+  p.add(from).add(to);
+  co_return co_await op("stats.load", Retry::kIdempotent, [&](Connection& c) -> Task<std::vector<DailyStats>> {
+    const auto r = co_await c.execute(kStatsLoad, p);
+    std::vector<DailyStats> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      DailyStats row;
+      row.day = r.optional_day(i, 0).value_or(std::chrono::sys_days{});
+      row.messages = r.int64(i, 1);
+      row.active_users = r.int64(i, 2);
+      row.new_users = r.int64(i, 3);
+      row.stars_revenue = r.int64(i, 4);
+      row.tokens_in = r.int64(i, 5);
+      row.tokens_out = r.int64(i, 6);
+      row.model_errors = r.int64(i, 7);
+      row.p95_latency_ms = r.optional_int64(i, 8);
+      out.push_back(row);
+    }
+    co_return out;
+  });
+}
+
+Task<void> PgStore::save_daily_stats(const std::vector<DailyStats>& days) {
+  if (days.empty())
+    co_return;
+  const Time t = now();
+  std::vector<Query> queries;
+  for (const auto& row : days) {
+    queries.push_back(Query{&kStatsSave, Params{}});
+    queries.back()
+        .params.add(row.day)
+        .add(row.messages)
+        .add(row.active_users)
+        .add(row.new_users)
+        .add(row.stars_revenue)
+        .add(row.tokens_in)
+        .add(row.tokens_out)
+        .add(row.model_errors)
+        .add(row.p95_latency_ms)
+        .add(t);
+  }
+  co_await op("stats.save", Retry::kIdempotent, [&](Connection& c) -> Task<void> {
+    const std::span<const Query> batch(queries);
+    co_await c.pipeline("stats.save", batch);
+  });
+}
+
+Task<UserActivity> PgStore::user_activity(UserId user_id, Time since) {
+  Params p;
+  p.add(user_id).add(since);
+  co_return co_await op("users.activity", Retry::kIdempotent, [&](Connection& c) -> Task<UserActivity> {
+    const auto r = co_await c.execute(kUserActivity, p);
+    UserActivity out;
+    out.messages = r.int64(0, 0);
+    out.user_messages_since = r.int64(0, 1);
+    out.last_active_at = r.optional_time(0, 2);
     co_return out;
   });
 }

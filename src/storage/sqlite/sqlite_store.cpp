@@ -147,6 +147,8 @@ constexpr const char* kUserList =
     "WHERE id < ?1 AND (?2 IS NULL OR ?2 = (coalesce(premium_until, 0) > ?3)) "
     "AND (?4 IS NULL OR first_name LIKE ?4 ESCAPE '\\' OR last_name LIKE ?4 ESCAPE '\\' "
     "OR username LIKE ?4 ESCAPE '\\' OR CAST(telegram_id AS TEXT) = ?5) "
+    "AND (?7 IS NULL OR is_banned = ?7) AND (?8 IS NULL OR (SELECT m.created_at FROM messages m "
+    "WHERE m.user_id = users.id ORDER BY m.id DESC LIMIT 1) >= ?8) "
     "ORDER BY id DESC LIMIT ?6";
 
 constexpr const char* kQuotaTake =
@@ -615,6 +617,9 @@ Task<std::vector<User>> SqliteStore::list_users(const UserListQuery& query) {
   std::optional<std::int64_t> premium;
   if (query.premium)
     premium = *query.premium ? 1 : 0;
+  std::optional<std::int64_t> banned;
+  if (query.banned)
+    banned = *query.banned ? 1 : 0;
   const auto t = sup::to_micros(now());
   co_return co_await read("users.list", [&](Connection& c) {
     auto s = c.prepare("users.list", kUserList);
@@ -623,7 +628,9 @@ Task<std::vector<User>> SqliteStore::list_users(const UserListQuery& query) {
         .bind(3, t)
         .bind(4, pattern)
         .bind(5, query.text.value_or(""))
-        .bind(6, as_int(sup::clamp_limit(query.limit)));
+        .bind(6, as_int(sup::clamp_limit(query.limit)))
+        .bind(7, banned)
+        .bind(8, micros(query.active_since));
     std::vector<User> out;
     while (s.step())
       out.push_back(read_user(s));
@@ -1170,6 +1177,187 @@ Task<std::optional<UserExport>> SqliteStore::export_user_data(UserId user_id) {
     while (s.step())
       out.payments.push_back(read_payment(s));
     std::reverse(out.payments.begin(), out.payments.end());
+    return out;
+  });
+}
+
+// --- operators' statistics and user activity -------------------------------------------------------
+
+namespace {
+
+constexpr const char* kModelCallRecord =
+    "INSERT INTO model_calls (user_id, ok, input_tokens, output_tokens, latency_ms, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+// Days are UTC dates of the microsecond timestamps; every query covers [?1, ?2).
+constexpr const char* kStatsMessages =
+    "SELECT date(created_at / 1000000, 'unixepoch'), count(*), "
+    "count(DISTINCT CASE WHEN role = 'user' THEN user_id END) "
+    "FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1";
+constexpr const char* kStatsNewUsers =
+    "SELECT date(created_at / 1000000, 'unixepoch'), count(*) FROM users "
+    "WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1";
+constexpr const char* kStatsRevenue =
+    "SELECT date(created_at / 1000000, 'unixepoch'), sum(amount) FROM payments "
+    "WHERE currency = 'XTR' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1";
+constexpr const char* kStatsModelCalls =
+    "SELECT date(created_at / 1000000, 'unixepoch'), sum(input_tokens), sum(output_tokens), "
+    "sum(CASE WHEN ok = 0 THEN 1 ELSE 0 END) FROM model_calls "
+    "WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1";
+// Nearest rank: the ceil(0.95 n)-th smallest latency of the day's successful calls.
+constexpr const char* kStatsLatency =
+    "SELECT day, latency_ms FROM (SELECT day, latency_ms, "
+    "row_number() OVER (PARTITION BY day ORDER BY latency_ms) AS pos, count(*) OVER (PARTITION BY day) AS n "
+    "FROM (SELECT date(created_at / 1000000, 'unixepoch') AS day, latency_ms FROM model_calls "
+    "WHERE ok = 1 AND created_at >= ?1 AND created_at < ?2) AS calls) AS ranked "
+    "WHERE pos = (95 * n + 99) / 100";
+constexpr const char* kStatsLoad =
+    "SELECT day, messages, active_users, new_users, stars_revenue, tokens_in, tokens_out, model_errors, "
+    "p95_latency_ms FROM daily_stats WHERE day >= ?1 AND day < ?2 ORDER BY day";
+constexpr const char* kStatsSave =
+    "INSERT INTO daily_stats (day, messages, active_users, new_users, stars_revenue, tokens_in, tokens_out, "
+    "model_errors, p95_latency_ms, computed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT (day) DO UPDATE SET messages = excluded.messages, active_users = excluded.active_users, "
+    "new_users = excluded.new_users, stars_revenue = excluded.stars_revenue, tokens_in = excluded.tokens_in, "
+    "tokens_out = excluded.tokens_out, model_errors = excluded.model_errors, "
+    "p95_latency_ms = excluded.p95_latency_ms, computed_at = excluded.computed_at";
+constexpr const char* kUserActivity =
+    "SELECT count(*), coalesce(sum(CASE WHEN role = 'user' AND created_at >= ?2 THEN 1 ELSE 0 END), 0), "
+    "(SELECT created_at FROM messages WHERE user_id = ?1 ORDER BY id DESC LIMIT 1) "
+    "FROM messages WHERE user_id = ?1";
+
+/// The row of `day` in a range that starts at `from`.
+DailyStats& stats_row(std::vector<DailyStats>& rows, std::chrono::sys_days from, const std::string& day) {
+  const auto index = (sup::parse_day(day) - from).count();
+  return rows.at(static_cast<std::size_t>(index));
+}
+
+}  // namespace
+
+Task<void> SqliteStore::record_model_call(const NewModelCall& call) {
+  const auto t = sup::to_micros(now());
+  co_await write("model_calls.record", [&](Connection& c) {
+    c.prepare("model_calls.record", kModelCallRecord)
+        .bind(1, call.user_id)
+        .bind(2, call.ok)
+        .bind(3, call.input_tokens)
+        .bind(4, call.output_tokens)
+        .bind(5, call.latency_ms)
+        .bind(6, t)
+        .run();
+  });
+}
+
+Task<std::vector<DailyStats>> SqliteStore::compute_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) {
+  std::vector<DailyStats> rows;
+  for (auto day = from; day < to; day += std::chrono::days(1)) {
+    DailyStats row;
+    row.day = day;
+    rows.push_back(row);
+  }
+  if (rows.empty())
+    co_return rows;
+  const auto start = sup::to_micros(Time(from));
+  const auto end = sup::to_micros(Time(to));
+  co_return co_await read("stats.compute", [&](Connection& c) {
+    ReadSnapshot snapshot(c);
+    {
+      auto s = c.prepare("stats.messages", kStatsMessages);
+      s.bind(1, start).bind(2, end);
+      while (s.step()) {
+        auto& row = stats_row(rows, from, s.text(0));
+        row.messages = s.int64(1);
+        row.active_users = s.int64(2);
+      }
+    }
+    {
+      auto s = c.prepare("stats.new_users", kStatsNewUsers);
+      s.bind(1, start).bind(2, end);
+      while (s.step())
+        stats_row(rows, from, s.text(0)).new_users = s.int64(1);
+    }
+    {
+      auto s = c.prepare("stats.revenue", kStatsRevenue);
+      s.bind(1, start).bind(2, end);
+      while (s.step())
+        stats_row(rows, from, s.text(0)).stars_revenue = s.int64(1);
+    }
+    {
+      auto s = c.prepare("stats.model_calls", kStatsModelCalls);
+      s.bind(1, start).bind(2, end);
+      while (s.step()) {
+        auto& row = stats_row(rows, from, s.text(0));
+        row.tokens_in = s.int64(1);
+        row.tokens_out = s.int64(2);
+        row.model_errors = s.int64(3);
+      }
+    }
+    auto s = c.prepare("stats.latency", kStatsLatency);
+    s.bind(1, start).bind(2, end);
+    while (s.step())
+      stats_row(rows, from, s.text(0)).p95_latency_ms = s.int64(1);
+    return rows;
+  });
+}
+
+Task<std::vector<DailyStats>> SqliteStore::load_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) {
+  const auto first = sup::format_day(from);
+  const auto end = sup::format_day(to);
+  co_return co_await read("stats.load", [&](Connection& c) {
+    auto s = c.prepare("stats.load", kStatsLoad);
+    s.bind(1, first).bind(2, end);
+    std::vector<DailyStats> out;
+    while (s.step()) {
+      DailyStats row;
+      row.day = sup::parse_day(s.text(0));
+      row.messages = s.int64(1);
+      row.active_users = s.int64(2);
+      row.new_users = s.int64(3);
+      row.stars_revenue = s.int64(4);
+      row.tokens_in = s.int64(5);
+      row.tokens_out = s.int64(6);
+      row.model_errors = s.int64(7);
+      row.p95_latency_ms = s.optional_int64(8);
+      out.push_back(row);
+    }
+    return out;
+  });
+}
+
+Task<void> SqliteStore::save_daily_stats(const std::vector<DailyStats>& days) {
+  if (days.empty())
+    co_return;
+  const auto t = sup::to_micros(now());
+  co_await write("stats.save", [&](Connection& c) {
+    Transaction tx(c);
+    for (const auto& row : days) {
+      c.prepare("stats.save", kStatsSave)
+          .bind(1, sup::format_day(row.day))
+          .bind(2, row.messages)
+          .bind(3, row.active_users)
+          .bind(4, row.new_users)
+          .bind(5, row.stars_revenue)
+          .bind(6, row.tokens_in)
+          .bind(7, row.tokens_out)
+          .bind(8, row.model_errors)
+          .bind(9, row.p95_latency_ms)
+          .bind(10, t)
+          .run();
+    }
+    tx.commit();
+  });
+}
+
+Task<UserActivity> SqliteStore::user_activity(UserId user_id, Time since) {
+  const auto from = sup::to_micros(since);
+  co_return co_await read("users.activity", [&](Connection& c) {
+    auto s = c.prepare("users.activity", kUserActivity);
+    s.bind(1, user_id).bind(2, from);
+    s.step();
+    UserActivity out;
+    out.messages = s.int64(0);
+    out.user_messages_since = s.int64(1);
+    if (auto last = s.optional_int64(2))
+      out.last_active_at = sup::from_micros(*last);
     return out;
   });
 }

@@ -101,6 +101,12 @@ class SqliteStore final : public Store {
   Task<std::int64_t> delete_processed_updates_older_than(Time cutoff) override;
   Task<std::optional<UserExport>> export_user_data(UserId user_id) override;
 
+  Task<void> record_model_call(const NewModelCall& call) override;
+  Task<std::vector<DailyStats>> compute_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) override;
+  Task<std::vector<DailyStats>> load_daily_stats(std::chrono::sys_days from, std::chrono::sys_days to) override;
+  Task<void> save_daily_stats(const std::vector<DailyStats>& days) override;
+  Task<UserActivity> user_activity(UserId user_id, Time since) override;
+
   /// Runs `PRAGMA integrity_check`; empty when the file is sound, else the problems found.
   Task<std::string> integrity_check();
 
