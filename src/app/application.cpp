@@ -175,6 +175,7 @@ struct Application::Components {
     obs::register_process_metrics(metrics, std::string(build_version()), std::string(build_commit()));
     auto worker = worker_options(config);
     worker.memory = memory.get();
+    worker.admin = &admin_layer.service();
     worker.memory_job_interval = config.memory.job_poll_interval;
     scheduler = make_worker_tasks(*store, blocking, config, logger, metrics, worker);
     health.add("database", [this]() -> Task<obs::CheckResult> {

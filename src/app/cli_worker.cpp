@@ -6,6 +6,7 @@
 #include "net/blocking_pool.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "services/admin_service.hpp"
 #include "services/memory_service.hpp"
 #include "storage/backup.hpp"
 #include "storage/store.hpp"
@@ -104,6 +105,17 @@ std::unique_ptr<services::Scheduler> make_worker_tasks(storage::Store& store, ne
       }
     };
     scheduler->add(services::ScheduledTask{"memory_summaries", options.memory_job_interval, std::move(run_jobs), {}});
+  }
+
+  if (options.admin != nullptr) {
+    // The widest window operators can ask for: its finished days are rolled up here, once.
+    constexpr int kWidestStatsWindow = 90;
+    auto* admin = options.admin;
+    scheduler->add(
+        services::ScheduledTask{"stats_rollup",
+                                options.stats_rollup_interval,
+                                [admin](std::stop_token) -> Task<void> { co_await admin->stats(kWidestStatsWindow); },
+                                {}});
   }
   return scheduler;
 }

@@ -12,8 +12,9 @@ namespace evolveai::storage {
 class Store;
 }
 namespace evolveai::services {
+class AdminService;
 class MemoryService;
-}
+}  // namespace evolveai::services
 namespace evolveai::net {
 class BlockingPool;
 }
@@ -41,14 +42,18 @@ struct WorkerTaskOptions {
   /// How often the worker looks for due summary jobs, and how many one look runs at most.
   std::chrono::milliseconds memory_job_interval{std::chrono::seconds(5)};
   std::size_t memory_jobs_per_run = 50;
+  /// Keeps the stats rollup (`stats_rollup`) filled when set, so that no operator's request has
+  /// to compute finished days from the live tables; not owned.
+  services::AdminService* admin = nullptr;
+  std::chrono::milliseconds stats_rollup_interval{std::chrono::hours(1)};
   /// Scheduler settings (lease owner id, delay before the first runs).
   services::SchedulerOptions scheduler;
 };
 
 /// The worker role's scheduler with its tasks registered: `message_retention` (when on),
-/// `processed_updates_cleanup`, `backup` (when on) and `memory_summaries` (with a memory
-/// service). The composition root starts it on its I/O executor and awaits `stop()` on
-/// shutdown, before the store goes away.
+/// `processed_updates_cleanup`, `backup` (when on), `memory_summaries` (with a memory
+/// service) and `stats_rollup` (with an admin service). The composition root starts it on its I/O executor and awaits
+/// `stop()` on shutdown, before the store goes away.
 std::unique_ptr<services::Scheduler> make_worker_tasks(storage::Store& store, net::BlockingPool& blocking,
                                                        const Config& config, obs::Logger& logger,
                                                        obs::MetricsRegistry& metrics,

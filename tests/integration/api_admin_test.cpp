@@ -13,6 +13,7 @@
 #include "fakes/fake_telegram.hpp"
 #include "services/auth/crypto_init.hpp"
 #include "services/auth/password_hasher.hpp"
+#include "services/scheduler.hpp"
 #include "storage/store.hpp"
 #include "support/chat_test_env.hpp"
 #include "support/http_test_client.hpp"
@@ -130,6 +131,17 @@ class ApiAdmin : public ::testing::TestWithParam<Engine> {
   std::int64_t admin_id_ = 0;
   std::string admin_token_;
 };
+
+TEST_P(ApiAdmin, TheWorkerRollsUpEveryFinishedDayOfTheWidestStatsWindow) {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const auto from = today - std::chrono::days(89);
+  ASSERT_TRUE(app_->run(app_->store().load_daily_stats(from, today)).empty());
+  ASSERT_EQ(app_->run_worker_task("stats_rollup"), services::RunOutcome::kRan);
+  const auto rolled = app_->run(app_->store().load_daily_stats(from, today));
+  ASSERT_EQ(rolled.size(), 89U);
+  EXPECT_EQ(rolled.front().day, from);
+  EXPECT_EQ(rolled.back().day, today - std::chrono::days(1));
+}
 
 TEST_P(ApiAdmin, UserListSearchesFiltersAndPagesWithACursor) {
   const auto [ann_token, ann] = sign_in(5001, "Ann");
