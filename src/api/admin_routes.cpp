@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/json_body.hpp"
+#include "api/record_json.hpp"
 #include "core/errors.hpp"
 #include "core/time_format.hpp"
 #include "http/context.hpp"
@@ -27,14 +28,6 @@ constexpr std::int64_t kMaxPage = 100;
 constexpr std::size_t kMaxQueryChars = 100;
 constexpr std::size_t kMaxReasonChars = 500;
 constexpr std::size_t kMaxChargeIdBytes = 255;
-
-json::value optional_text(const std::optional<std::string>& text) {
-  return text ? json::value(*text) : json::value(nullptr);
-}
-
-json::value optional_time(const std::optional<storage::Time>& time) {
-  return time ? json::value(core::format_rfc3339(*time)) : json::value(nullptr);
-}
 
 json::value cursor_value(const std::optional<std::int64_t>& cursor) {
   return cursor ? json::value(std::to_string(*cursor)) : json::value(nullptr);
@@ -59,21 +52,6 @@ json::object user_body(const storage::User& user, storage::Time now) {
   body["banned"] = user.banned;
   body["premium"] = json::object{{"active", user.premium_at(now)}, {"until", optional_time(user.premium_until)}};
   body["usage"] = json::object{{"messages_today", today_count}};
-  return body;
-}
-
-json::object payment_body(const storage::Payment& payment) {
-  json::object body;
-  body["id"] = payment.id;
-  body["charge_id"] = payment.charge_id;
-  body["user_id"] = payment.user_id;
-  body["currency"] = payment.currency;
-  body["amount"] = payment.amount;
-  body["plan"] = payment.plan;
-  body["days"] = payment.days;
-  body["status"] = storage::to_string(payment.status);
-  body["created_at"] = core::format_rfc3339(payment.created_at);
-  body["refunded_at"] = optional_time(payment.refunded_at);
   return body;
 }
 
@@ -323,7 +301,7 @@ void add_admin_routes(http::Router& router, services::AdminService& admin) {
         body["memory"] = json::object{{"summary_chars", detail.memory_summary_chars}, {"facts", detail.memory_facts}};
         json::array payments;
         for (const auto& payment : detail.payments) {
-          payments.emplace_back(payment_body(payment));
+          payments.emplace_back(payment_json(payment));
         }
         body["payments"] = std::move(payments);
         co_return json_response(200, body);
@@ -408,7 +386,7 @@ void add_admin_routes(http::Router& router, services::AdminService& admin) {
         const auto page = co_await admin.list_payments(user_id, cursor_of(request), limit_of(request));
         json::array payments;
         for (const auto& payment : page.payments) {
-          payments.emplace_back(payment_body(payment));
+          payments.emplace_back(payment_json(payment));
         }
         co_return json_response(
             200, json::object{{"payments", std::move(payments)}, {"next_cursor", cursor_value(page.next_cursor)}});
@@ -427,7 +405,7 @@ void add_admin_routes(http::Router& router, services::AdminService& admin) {
         const auto actor = actor_of(context);
         auto reason = reason_of(body);
         const auto result = co_await admin.refund(actor, std::move(charge_id), std::move(reason));
-        co_return json_response(200, json::object{{"payment", payment_body(result.payment)},
+        co_return json_response(200, json::object{{"payment", payment_json(result.payment)},
                                                   {"already_refunded", result.already_refunded},
                                                   {"premium_until", optional_time(result.premium_until)}});
       },

@@ -14,6 +14,7 @@
 
 #include "api/auth_routes.hpp"
 #include "api/json_body.hpp"
+#include "api/record_json.hpp"
 #include "core/base64.hpp"
 #include "core/errors.hpp"
 #include "core/time_format.hpp"
@@ -31,14 +32,6 @@ namespace json = boost::json;
 constexpr std::size_t kMaxMimeTypeChars = 100;
 constexpr std::int64_t kDefaultHistoryPage = 50;
 constexpr std::int64_t kDefaultSearchLimit = 20;
-
-json::value optional_text(const std::optional<std::string>& text) {
-  return text ? json::value(*text) : json::value(nullptr);
-}
-
-json::value optional_time(const std::optional<storage::Time>& time) {
-  return time ? json::value(core::format_rfc3339(*time)) : json::value(nullptr);
-}
 
 bool contains_ignoring_case(std::string_view text, std::string_view needle) {
   if (needle.size() > text.size()) {
@@ -264,16 +257,7 @@ json::object export_body(const storage::UserExport& data) {
 
   json::array payments;
   for (const auto& payment : data.payments) {
-    json::object body;
-    body["charge_id"] = payment.charge_id;
-    body["currency"] = payment.currency;
-    body["amount"] = payment.amount;
-    body["plan"] = payment.plan;
-    body["days"] = payment.days;
-    body["status"] = storage::to_string(payment.status);
-    body["created_at"] = core::format_rfc3339(payment.created_at);
-    body["refunded_at"] = optional_time(payment.refunded_at);
-    payments.push_back(std::move(body));
+    payments.push_back(payment_json(payment));
   }
 
   json::object body;
