@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,7 +30,12 @@ class BlockingPool {
     // Every object is named before co_await: GCC 12 destroys temporaries inside a co_await
     // expression twice, which double-frees whatever the lambda captured.
     auto body = [work = std::move(work)]() mutable -> Task<Result> { co_return work(); };
-    auto spawned = boost::asio::co_spawn(pool_.get_executor(), std::move(body), boost::asio::use_awaitable);
+    // The work cannot be interrupted, so the caller's cancellation is not handed to it: handed
+    // on, it surfaced as an exception on the pool thread (outside any coroutine) and ended the
+    // process. A cancelled caller notices at its own next co_await instead.
+    auto not_cancellable =
+        boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable);
+    auto spawned = boost::asio::co_spawn(pool_.get_executor(), std::move(body), std::move(not_cancellable));
     co_return co_await std::move(spawned);
   }
 
