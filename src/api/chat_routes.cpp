@@ -94,11 +94,11 @@ Task<std::optional<json::object>> voice_for(services::VoiceReplies* voice, const
   if (voice == nullptr || result.reply.empty() || result.finish_reason == "interrupted") {
     co_return std::nullopt;
   }
-  if (!co_await voice->wanted(user_id, requested)) {
+  const auto spoken = co_await voice->reply_to(user_id, requested, result.reply);
+  if (!spoken) {
     co_return std::nullopt;
   }
-  const auto spoken = co_await voice->speak(user_id, result.reply);
-  co_return voice_body(spoken);
+  co_return voice_body(*spoken);
 }
 
 std::optional<services::ChatImage> parse_image(const json::object& body, std::size_t max_bytes) {

@@ -76,27 +76,22 @@ std::string speakable_excerpt(std::string_view reply, std::size_t max_chars) {
 VoiceReplies::VoiceReplies(storage::Store& store, TtsService& tts, VoiceRepliesGate gate)
     : store_(store), tts_(tts), gate_(std::move(gate)) {}
 
-Task<bool> VoiceReplies::wanted(storage::UserId user_id, std::optional<bool> requested) {
-  bool want = false;
-  if (requested) {
-    want = *requested;
-  } else if (const auto user = co_await store_.find_user(user_id)) {
-    want = parse_stored_settings(user->settings_json).voice_replies;
-  }
+Task<std::optional<VoiceReply>> VoiceReplies::reply_to(storage::UserId user_id, std::optional<bool> requested,
+                                                       std::string_view reply, AudioFormat format) {
+  const auto user = co_await store_.find_user(user_id);
+  const auto settings = user ? parse_stored_settings(user->settings_json) : UserSettings{};
+  bool want = requested.value_or(settings.voice_replies);
   if (want && gate_) {
     want = co_await gate_(user_id);
   }
-  co_return want;
-}
-
-Task<VoiceReply> VoiceReplies::speak(storage::UserId user_id, std::string_view reply, AudioFormat format) {
+  if (!want) {
+    co_return std::nullopt;
+  }
   SpeechRequest request;
   request.user_id = user_id;
   request.text = speakable_excerpt(reply, tts_.limits().max_chars);
   request.format = std::string(audio_format_name(format));
-  if (const auto user = co_await store_.find_user(user_id)) {
-    request.voice = parse_stored_settings(user->settings_json).voice;
-  }
+  request.voice = settings.voice;
   VoiceReply result;
   try {
     result.speech = co_await tts_.speak(request);

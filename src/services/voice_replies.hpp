@@ -41,13 +41,13 @@ class VoiceReplies {
  public:
   VoiceReplies(storage::Store& store, TtsService& tts, VoiceRepliesGate gate = {});
 
-  /// Whether this turn's reply should also be spoken: `requested` when the client said, else the
-  /// user's setting; never when the gate says no.
-  Task<bool> wanted(storage::UserId user_id, std::optional<bool> requested);
-
-  /// Speaks `reply` for the user. Every core::Error from TTS (allowance used up, nothing
-  /// speakable, synthesis unavailable) comes back in `refused`, so a text reply is never lost to it.
-  Task<VoiceReply> speak(storage::UserId user_id, std::string_view reply, AudioFormat format = AudioFormat::kOgg);
+  /// The reply spoken for the user when it should be (`requested` when the client said, else the
+  /// user's `voice_replies` setting; never when the gate says no), in the user's chosen voice;
+  /// nullopt when no voice reply is wanted. Every core::Error from TTS (allowance used up,
+  /// nothing speakable, synthesis unavailable) comes back in `refused`, so a text reply is never
+  /// lost to it. The user is read once for both decisions.
+  Task<std::optional<VoiceReply>> reply_to(storage::UserId user_id, std::optional<bool> requested,
+                                           std::string_view reply, AudioFormat format = AudioFormat::kOgg);
 
  private:
   storage::Store& store_;

@@ -372,12 +372,12 @@ struct Bot::Impl {
   }
 
   Task<void> voice_reply(std::int64_t chat_id, const storage::User& user, Lang lang, const std::string& reply) {
-    auto asking = services.voice.wanted(user.id, std::nullopt);
-    if (!co_await std::move(asking)) {
+    auto speaking = services.voice.reply_to(user.id, std::nullopt, reply);
+    auto wanted = co_await std::move(speaking);
+    if (!wanted) {
       co_return;
     }
-    auto speaking = services.voice.speak(user.id, reply);
-    auto voice = co_await std::move(speaking);
+    auto& voice = *wanted;
     if (!voice.speech) {
       if (voice.refused && voice.refused->kind() == core::ErrorKind::kPremiumRequired) {
         auto say_call = say(chat_id, tr(lang, Text::kVoiceQuotaUsed));

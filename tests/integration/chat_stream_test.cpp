@@ -16,14 +16,6 @@ using testing::FakeGemini;
 
 namespace json = boost::json;
 
-std::string joined_chunks(const testing::HttpReply& reply) {
-  std::string text;
-  for (const auto& chunk : reply.chunks) {
-    text += chunk;
-  }
-  return text;
-}
-
 class ChatStream : public ChatAppTest {};
 
 TEST_P(ChatStream, StreamSendsStartDeltasAndEnd) {
@@ -34,7 +26,7 @@ TEST_P(ChatStream, StreamSendsStartDeltasAndEnd) {
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200) << reply->body;
   EXPECT_NE(reply->header("content-type").find("text/event-stream"), std::string::npos);
-  const auto events = testing::parse_sse(joined_chunks(*reply));
+  const auto events = testing::parse_sse(testing::joined_chunks(*reply));
   ASSERT_GE(events.size(), 3U);
   EXPECT_EQ(events.front().event, "start");
   const auto user_message_id = json::parse(events.front().data).at("user_message_id").as_int64();
@@ -66,7 +58,7 @@ TEST_P(ChatStream, AcceptHeaderAlsoAsksForAStream) {
       testing::post_chat(port(), token, {{"message", "Stream please"}}, {{"Accept", "text/event-stream"}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200) << reply->body;
-  const auto events = testing::parse_sse(joined_chunks(*reply));
+  const auto events = testing::parse_sse(testing::joined_chunks(*reply));
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front().event, "start");
   EXPECT_EQ(events.back().event, "end");
@@ -80,11 +72,11 @@ TEST_P(ChatStream, RepeatedClientMessageIdStreamsTheStoredReply) {
   const auto first = testing::post_chat(port(), token, request);
   const auto again = testing::post_chat(port(), token, request);
   ASSERT_TRUE(first && again);
-  const auto events = testing::parse_sse(joined_chunks(*again));
+  const auto events = testing::parse_sse(testing::joined_chunks(*again));
   ASSERT_EQ(events.size(), 3U);
   EXPECT_EQ(json::parse(events[1].data).at("text").as_string(), "Stored once");
   EXPECT_EQ(json::parse(events[2].data).at("message_id"),
-            json::parse(testing::parse_sse(joined_chunks(*first)).back().data).at("message_id"));
+            json::parse(testing::parse_sse(testing::joined_chunks(*first)).back().data).at("message_id"));
   EXPECT_EQ(gemini_.request_count(), 1U);
 }
 
@@ -131,10 +123,10 @@ TEST_P(ChatStream, UpstreamCutMidStreamEndsWithAnErrorEventAndCostsNothing) {
   const auto reply = testing::post_chat(port(), token, {{"message", "Go on"}, {"stream", true}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200);
-  const auto events = testing::parse_sse(joined_chunks(*reply));
+  const auto events = testing::parse_sse(testing::joined_chunks(*reply));
   ASSERT_GE(events.size(), 2U);
   EXPECT_EQ(events.front().event, "start");
-  ASSERT_EQ(events.back().event, "error") << joined_chunks(*reply);
+  ASSERT_EQ(events.back().event, "error") << testing::joined_chunks(*reply);
   EXPECT_EQ(json::parse(events.back().data).at("code").as_string(), "upstream_unavailable");
   EXPECT_EQ(gemini_.request_count(), 1U) << "text was already forwarded: never retried";
 

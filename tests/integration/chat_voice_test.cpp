@@ -19,14 +19,6 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxAudioBytes = std::size_t{8} * 1024 * 1024;
 
-std::string joined_chunks(const testing::HttpReply& reply) {
-  std::string text;
-  for (const auto& chunk : reply.chunks) {
-    text += chunk;
-  }
-  return text;
-}
-
 /// The audio bytes of a `voice` object, checked to be an Ogg stream with an Opus head.
 std::string ogg_audio_of(const json::value& voice) {
   EXPECT_EQ(voice.at("mime_type").as_string(), "audio/ogg");
@@ -90,7 +82,7 @@ TEST_P(ChatVoice, StreamSendsTheVoiceEventBeforeEnd) {
   const auto reply = testing::post_chat(port(), token, {{"message", "Hi"}, {"stream", true}, {"voice", true}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200) << reply->body;
-  const auto events = testing::parse_sse(joined_chunks(*reply));
+  const auto events = testing::parse_sse(testing::joined_chunks(*reply));
   std::vector<std::string> names;
   for (const auto& event : events) {
     names.push_back(event.event);

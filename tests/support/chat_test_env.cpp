@@ -158,6 +158,14 @@ std::vector<SseEvent> parse_sse(const std::string& text) {
   return events;
 }
 
+std::string joined_chunks(const HttpReply& reply) {
+  std::string text;
+  for (const auto& chunk : reply.chunks) {
+    text += chunk;
+  }
+  return text;
+}
+
 std::string tiny_png() {
   using namespace std::string_literals;
   return "\x89PNG\r\n\x1a\n"s

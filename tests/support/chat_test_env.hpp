@@ -75,6 +75,9 @@ struct SseEvent {
   std::string data;
 };
 
+/// The whole body of a chunked reply, its chunks joined.
+std::string joined_chunks(const HttpReply& reply);
+
 /// The events in a `text/event-stream` body (comments skipped, multi-line data joined).
 std::vector<SseEvent> parse_sse(const std::string& text);
 
