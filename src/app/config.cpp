@@ -171,6 +171,7 @@ constexpr auto kRateLimits = &Config::rate_limits;
 constexpr auto kBackup = &Config::backup;
 constexpr auto kRetention = &Config::retention;
 constexpr auto kMemory = &Config::memory;
+constexpr auto kObservability = &Config::observability;
 
 constexpr std::int64_t kManyPerMinute = 1'000'000;
 
@@ -413,6 +414,24 @@ constexpr std::array kKeys{
         0),
     int_key<kMemory, &MemoryConfig::max_attempts>("memory.max_attempts", 1, 100,
                                                   "Attempts of one summary job before it is given up."),
+
+    text_key<kObservability, &ObservabilityConfig::service_name>(
+        "observability.service_name", "service.name of exported spans; tells nodes of different services apart.", 1),
+    text_key<kObservability, &ObservabilityConfig::environment>(
+        "observability.environment", "Deployment name put on error reports (production, staging, ...).", 1),
+    text_key<kObservability, &ObservabilityConfig::otlp_endpoint>(
+        "observability.otlp_endpoint",
+        "OTLP/HTTP collector base URL (spans go to <url>/v1/traces as JSON); empty: no trace export."),
+    duration_key<kObservability, &ObservabilityConfig::otlp_flush_interval>(
+        "observability.otlp_flush_interval", "How often finished spans are sent to the collector."),
+    int_key<kObservability, &ObservabilityConfig::otlp_max_queue>(
+        "observability.otlp_max_queue", 1, 1'000'000,
+        "Finished spans waiting for export; more are dropped and counted."),
+    secret_key<kObservability, &ObservabilityConfig::sentry_dsn>(
+        "observability.sentry_dsn",
+        "Sentry DSN (https://key@host/project) for reports of 5xx answers and unhandled errors; empty: off."),
+    int_key<kObservability, &ObservabilityConfig::sentry_max_events_per_min>(
+        "observability.sentry_max_events_per_min", 1, 10'000, "Most error reports sent per minute; more are dropped."),
 };
 
 /// Parses the unsigned decimal that makes up all of `text`.

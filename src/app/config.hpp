@@ -221,6 +221,19 @@ struct MemoryConfig {
   bool operator==(const MemoryConfig&) const = default;
 };
 
+/// `[observability]`: trace export (OTLP/HTTP JSON) and error reporting (Sentry envelopes).
+struct ObservabilityConfig {
+  std::string service_name = "evolveai";  ///< `service.name` of exported spans
+  std::string environment = "production";  ///< deployment name on error reports ("production", "staging")
+  std::string otlp_endpoint;  ///< collector base URL ("http://collector:4318"); empty: no export
+  std::chrono::milliseconds otlp_flush_interval = std::chrono::seconds(2);
+  std::size_t otlp_max_queue = 4096;  ///< spans waiting for export; more are dropped and counted
+  std::string sentry_dsn;             ///< secret; empty: no error reports
+  int sentry_max_events_per_min = 30;
+
+  bool operator==(const ObservabilityConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -237,6 +250,7 @@ struct Config {
   BackupConfig backup;
   RetentionConfig retention;
   MemoryConfig memory;
+  ObservabilityConfig observability;
 
   bool operator==(const Config&) const = default;
 };
