@@ -10,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "core/task.hpp"
+#include "obs/trace_context.hpp"
 
 namespace evolveai::ai {
 
@@ -49,6 +50,8 @@ struct ChatRequest {
   std::string system_instruction;
   std::vector<Message> messages;
   GenerationOptions options;
+  /// The caller's span; when valid it goes upstream as the `traceparent` header.
+  obs::TraceContext trace;
 };
 
 /// Why a reply ended, the same for every provider.

@@ -86,6 +86,14 @@ std::string HttpChatModel::name() const {
   return std::string(dialect_->provider()) + ":" + dialect_->model();
 }
 
+net::HttpRequest HttpChatModel::build_request(const ChatRequest& request, bool stream) const {
+  auto http_request = dialect_->build(request, stream);
+  if (request.trace.valid()) {
+    http_request.headers.set("traceparent", request.trace.traceparent());
+  }
+  return http_request;
+}
+
 HttpChatModel::BreakerCall HttpChatModel::admit() const {
   if (options_.breaker != nullptr && !options_.breaker->allow()) {
     throw ModelError(ModelFailure::kUnavailable, name() + ": circuit open, call not made");
@@ -107,7 +115,7 @@ net::RetryPolicy::Sleeper HttpChatModel::sleeper_with_hint(std::optional<std::ch
 }
 
 Task<ChatResult> HttpChatModel::generate(const ChatRequest& request) {
-  const net::HttpRequest http_request = dialect_->build(request, false);
+  const net::HttpRequest http_request = build_request(request, false);
   std::optional<std::chrono::milliseconds> hint;
   const auto executor = co_await boost::asio::this_coro::executor;
   auto sleeper = sleeper_with_hint(hint, executor);
@@ -136,7 +144,7 @@ Task<ChatResult> HttpChatModel::generate(const ChatRequest& request) {
 }
 
 Task<ChatResult> HttpChatModel::stream(const ChatRequest& request, DeltaHandler on_delta) {
-  const net::HttpRequest http_request = dialect_->build(request, true);
+  const net::HttpRequest http_request = build_request(request, true);
   std::optional<std::chrono::milliseconds> hint;
   std::unique_ptr<ReplyReader> reader;
   bool forwarded = false;

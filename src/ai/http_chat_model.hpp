@@ -77,6 +77,8 @@ class HttpChatModel final : public ChatModel {
   class BreakerCall;
   /// Asks the breaker for an attempt; throws ModelError kUnavailable when it refuses.
   [[nodiscard]] BreakerCall admit() const;
+  /// The provider's request for `request`, with the caller's `traceparent` when it has one.
+  [[nodiscard]] net::HttpRequest build_request(const ChatRequest& request, bool stream) const;
   [[nodiscard]] net::RetryPolicy::Sleeper sleeper_with_hint(std::optional<std::chrono::milliseconds>& hint,
                                                             const boost::asio::any_io_executor& executor) const;
 

@@ -19,6 +19,7 @@
 #include "core/errors.hpp"
 #include "core/time_format.hpp"
 #include "http/context.hpp"
+#include "obs/tracer.hpp"
 #include "services/chat_service.hpp"
 #include "services/history_service.hpp"
 #include "services/user_settings.hpp"
@@ -125,6 +126,16 @@ std::optional<services::ChatImage> parse_image(const json::object& body, std::si
   return out;
 }
 
+/// The span of writing a turn's answer (JSON or event stream), under the request's span.
+obs::Span reply_span(const services::ChatService& chat, const obs::TraceContext& parent, bool streamed) {
+  if (chat.tracer() == nullptr) {
+    return {};
+  }
+  auto span = chat.tracer()->start_span("chat.reply", obs::SpanKind::kInternal, parent);
+  span.set_bool("chat.streamed", streamed);
+  return span;
+}
+
 /// What a POST /api/v1/chat body asks for.
 struct ChatCall {
   services::ChatTurnRequest turn;
@@ -144,6 +155,7 @@ ChatCall parse_chat_request(const http::Request& request, const http::RequestCon
   }
   services::ChatTurnRequest turn;
   turn.user_id = current_user(context);
+  turn.trace = context.trace;
   turn.text = require_string(body, "message", 1, limits.max_message_chars);
   turn.client_message_id = optional_string(body, "client_message_id", 1, 64);
   turn.image = parse_image(body, limits.max_image_bytes);
@@ -159,6 +171,8 @@ http::Response stream_turn(services::ChatService& chat, services::VoiceReplies* 
                            std::optional<bool> voice_requested) {
   auto turn = std::make_shared<services::PreparedTurn>(std::move(prepared));
   return http::Response::event_stream([&chat, voice, voice_requested, turn](http::EventSink& sink) -> Task<void> {
+    // Writing the stream is the reply; the turn's own spans are its siblings under the request.
+    auto span = reply_span(chat, turn->trace, true);
     const auto user_message_id = turn->user_message_id;
     const auto user_id = turn->user_id;
     services::TurnStartHandler on_start = [&sink, user_message_id]() -> Task<bool> {
@@ -192,6 +206,7 @@ http::Response stream_turn(services::ChatService& chat, services::VoiceReplies* 
       co_return;
     }
     if (failure) {
+      span.set_error(failure->code());
       json::object data{{"code", failure->code()}, {"message", failure->client_message()}};
       const auto text = json::serialize(data);
       co_await sink.send("error", text);
@@ -292,6 +307,7 @@ void add_chat_routes(http::Router& router, services::ChatService& chat, services
         }
         auto completing = chat.complete(std::move(prepared));
         const auto result = co_await std::move(completing);
+        auto span = reply_span(chat, context.trace, false);
         auto body = turn_body(result);
         if (auto spoken = co_await voice_for(voice, result, user_id, call.voice)) {
           body["voice"] = std::move(*spoken);

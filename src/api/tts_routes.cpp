@@ -28,6 +28,7 @@ void add_tts_routes(http::Router& router, services::TtsService& tts) {
         }
         services::SpeechRequest speech_request;
         speech_request.user_id = current_user(context);
+        speech_request.trace = context.trace;
         // Length and UTF-8 are the service's to check, so that every front door says the same.
         const auto* text = body.if_contains("text");
         if (text == nullptr || text->is_null()) {

@@ -21,6 +21,7 @@
 #include "api/openapi.hpp"
 #include "api/premium_routes.hpp"
 #include "api/rate_limit_middleware.hpp"
+#include "api/store_unavailable_middleware.hpp"
 #include "api/tts_routes.hpp"
 #include "app/admin_wiring.hpp"
 #include "app/auth_wiring.hpp"
@@ -29,19 +30,24 @@
 #include "app/chat_wiring.hpp"
 #include "app/cli_worker.hpp"
 #include "app/memory_wiring.hpp"
+#include "app/observability_wiring.hpp"
 #include "app/store_wiring.hpp"
 #include "app/telegram_wiring.hpp"
 #include "app/tts_wiring.hpp"
 #include "core/errors.hpp"
+#include "http/error_report_middleware.hpp"
 #include "http/middleware.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "net/http_client.hpp"
+#include "net/otlp_exporter.hpp"
 #include "obs/health.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
 #include "obs/process_metrics.hpp"
+#include "obs/tracer.hpp"
 #include "services/auth/password_hasher.hpp"
 #include "services/auth_service.hpp"
 #include "services/feature_flags.hpp"
@@ -138,8 +144,10 @@ struct Application::Components {
   explicit Components(Config cfg)
       : config(with_data_dir(std::move(cfg))),
         logger(log_level(config), log_format(config)),
+        tracer(tracer_options(config), metrics),
         io(static_cast<int>(config.server.threads)),
         blocking(std::max<std::size_t>(2, static_cast<std::size_t>(config.database.pool_size))),
+        errors(make_error_reporter(config, io.get_executor(), metrics, logger)),
         cache_layer(config, io.get_executor(), metrics, logger, health),
         store(std::make_unique<storage::CachedUserStore>(
             storage::open_store(
@@ -166,7 +174,7 @@ struct Application::Components {
         plans(services::PremiumPlans::parse(config.premium.plans)),
         telegram_layer(config,
                        TelegramServices{*store, chat_layer.chat(), chat_layer.history(), *memory, profiles,
-                                        voice_replies, plans, cache_layer.limiter()},
+                                        voice_replies, plans, cache_layer.limiter(), errors.get()},
                        metrics, logger, io.get_executor()),
         // Refunds go through the bot; without a token its StarRefunds says unavailable.
         admin_layer(config, *store, *flags, &telegram_layer.star_refunds(), blocking, logger),
@@ -177,6 +185,8 @@ struct Application::Components {
     worker.memory = memory.get();
     worker.admin = &admin_layer.service();
     worker.memory_job_interval = config.memory.job_poll_interval;
+    worker.scheduler.errors = errors.get();
+    worker.scheduler.first_run_delay = config.server.worker_first_run_delay;
     scheduler = make_worker_tasks(*store, blocking, config, logger, metrics, worker);
     health.add("database", [this]() -> Task<obs::CheckResult> {
       co_await store->ping();
@@ -186,8 +196,11 @@ struct Application::Components {
     std::random_device entropy;
     const std::uint64_t seed = (static_cast<std::uint64_t>(entropy()) << 32U) | entropy();
     pipeline.use(http::request_id_middleware(seed));
+    pipeline.use(http::tracing_middleware(tracer));
     pipeline.use(http::observe_middleware(logger, metrics));
     pipeline.use(http::error_middleware(logger));
+    pipeline.use(http::error_report_middleware(*errors));
+    pipeline.use(api::store_unavailable_middleware());
     pipeline.use(http::deadline_middleware(config.server.request_timeout));
     pipeline.use(api::authentication_middleware(auth));
     pipeline.use(api::rate_limit_middleware(cache_layer.limiter(), policies));
@@ -195,6 +208,7 @@ struct Application::Components {
     // Every node answers probes and metrics; the roles decide the rest.
     api::add_health_routes(router, health, metrics, kReadinessCheckTimeout);
     chat_layer.chat().use_feature_flags(flags.get());
+    chat_layer.chat().use_tracer(&tracer);
     if (has_role(config, kApiRole)) {
       api::add_openapi_routes(router);
       api::add_auth_routes(router, auth);
@@ -217,14 +231,17 @@ struct Application::Components {
     }
     server = std::make_unique<http::Server>(io, server_options(config), router, pipeline, std::move(fallback), logger,
                                             metrics);
+    trace_exporter = make_trace_exporter(config, tracer, logger, metrics);
   }
 
   Config config;
   obs::Logger logger;
   obs::MetricsRegistry metrics;
   obs::HealthChecks health;
+  obs::Tracer tracer;
   asio::io_context io;
   net::BlockingPool blocking;
+  std::unique_ptr<obs::ErrorReporter> errors;  ///< 5xx answers and background failures go here
   CacheLayer cache_layer;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<services::FeatureFlags> flags;
@@ -248,6 +265,7 @@ struct Application::Components {
   http::Router router;
   http::Pipeline pipeline;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<net::OtlpExporter> trace_exporter;
   std::atomic<bool> stopping{false};
 };
 
@@ -274,6 +292,9 @@ void Application::start() {
     c.scheduler->start(c.io.get_executor());
   }
   c.server->start();
+  if (c.trace_exporter) {
+    c.trace_exporter->start(c.io.get_executor());
+  }
   if (has_role(c.config, kBotRole)) {
     c.telegram_layer.start();
   }
@@ -331,6 +352,10 @@ void Application::request_stop() {
         co_await c.server->shutdown(c.config.server.shutdown_timeout);
         // Jobs stop at a safe point and release their leases.
         co_await c.scheduler->stop();
+        // The last spans (those of the requests just finished) go out before exit.
+        if (c.trace_exporter) {
+          co_await c.trace_exporter->stop();
+        }
         c.logger.info("shutdown_finished", {});
         c.io.stop();
       },

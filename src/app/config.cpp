@@ -206,6 +206,9 @@ constexpr std::array kKeys{
     list_key<kServer, &ServerConfig::roles>(
         "server.roles",
         "What this node runs: any of api (HTTP API, web app), bot (Telegram), worker (background jobs)."),
+    duration_key<kServer, &ServerConfig::worker_first_run_delay>(
+        "server.worker_first_run_delay",
+        "Wait after start before a worker node first runs each background task (summaries, backups, retention).", 0),
 
     enum_key<kLog, &LogConfig::level>("log.level", kLogLevels, "Least severe events that are logged."),
     enum_key<kLog, &LogConfig::format>("log.format", kLogFormats,
@@ -432,6 +435,12 @@ constexpr std::array kKeys{
         "Sentry DSN (https://key@host/project) for reports of 5xx answers and unhandled errors; empty: off."),
     int_key<kObservability, &ObservabilityConfig::sentry_max_events_per_min>(
         "observability.sentry_max_events_per_min", 1, 10'000, "Most error reports sent per minute; more are dropped."),
+    int_key<kObservability, &ObservabilityConfig::sentry_max_queue>(
+        "observability.sentry_max_queue", 1, 100'000,
+        "Error reports waiting to be sent; more are dropped and counted."),
+    duration_key<kObservability, &ObservabilityConfig::export_timeout>(
+        "observability.export_timeout",
+        "Longest call to the trace collector or the error-report endpoint; a slow one never holds up a request."),
 };
 
 /// Parses the unsigned decimal that makes up all of `text`.

@@ -32,6 +32,8 @@ struct ServerConfig {
   /// What this node does: `api` (HTTP API and web app), `bot` (Telegram), `worker` (leased
   /// background jobs). Health, readiness and metrics are served by every node.
   std::vector<std::string> roles = {"api", "bot", "worker"};
+  /// Wait after start before the worker's first run of each background task.
+  std::chrono::milliseconds worker_first_run_delay = std::chrono::seconds(30);
 
   bool operator==(const ServerConfig&) const = default;
 };
@@ -223,13 +225,16 @@ struct MemoryConfig {
 
 /// `[observability]`: trace export (OTLP/HTTP JSON) and error reporting (Sentry envelopes).
 struct ObservabilityConfig {
-  std::string service_name = "evolveai";  ///< `service.name` of exported spans
+  std::string service_name = "evolveai";   ///< `service.name` of exported spans
   std::string environment = "production";  ///< deployment name on error reports ("production", "staging")
-  std::string otlp_endpoint;  ///< collector base URL ("http://collector:4318"); empty: no export
+  std::string otlp_endpoint;               ///< collector base URL ("http://collector:4318"); empty: no export
   std::chrono::milliseconds otlp_flush_interval = std::chrono::seconds(2);
   std::size_t otlp_max_queue = 4096;  ///< spans waiting for export; more are dropped and counted
   std::string sentry_dsn;             ///< secret; empty: no error reports
   int sentry_max_events_per_min = 30;
+  std::size_t sentry_max_queue = 100;  ///< reports waiting to be sent; more are dropped and counted
+  /// Longest call to a collector (traces or error reports); a slow one never holds up a request.
+  std::chrono::milliseconds export_timeout = std::chrono::seconds(10);
 
   bool operator==(const ObservabilityConfig&) const = default;
 };

@@ -21,6 +21,7 @@
 #include <system_error>
 #include <thread>
 
+#include "obs/sentry_dsn.hpp"
 #include "services/premium_plans.hpp"
 
 namespace evolveai::app {
@@ -447,6 +448,13 @@ class Loader {
     if (!config.llm.provider.empty() && config.llm.model.empty()) {
       fail(fmt::format("llm.model: required when llm.provider is '{}'{}", config.llm.provider,
                        origin_of("llm.provider")));
+    }
+    if (!config.observability.sentry_dsn.empty()) {
+      // The DSN holds a key: the message names the problem, never the value.
+      if (const auto parsed = obs::parse_sentry_dsn(config.observability.sentry_dsn); !parsed.dsn) {
+        fail(fmt::format("observability.sentry_dsn: malformed DSN: {}{}", parsed.problem,
+                         origin_of("observability.sentry_dsn")));
+      }
     }
   }
 

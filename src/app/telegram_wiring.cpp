@@ -105,7 +105,7 @@ TelegramLayer::TelegramLayer(const Config& config, TelegramServices services, ob
       bot_options, metrics, logger);
   p.dispatcher = std::make_unique<telegram::Dispatcher>(
       p.executor, [bot = p.bot.get()](telegram::Update update) { return bot->handle(std::move(update)); },
-      static_cast<std::size_t>(config.telegram.max_in_flight), logger);
+      static_cast<std::size_t>(config.telegram.max_in_flight), logger, services.errors);
   if (config.telegram.mode == "polling") {
     telegram::PollerOptions poller_options;
     poller_options.owner = node_owner();

@@ -18,6 +18,7 @@ class Router;
 }
 
 namespace evolveai::obs {
+class ErrorReporter;
 class Logger;
 class MetricsRegistry;
 }  // namespace evolveai::obs
@@ -48,6 +49,7 @@ struct TelegramServices {
   services::VoiceReplies& voice;
   const services::PremiumPlans& plans;
   cache::RateLimiter& limiter;
+  obs::ErrorReporter* errors = nullptr;  ///< told about updates whose handling threw; may be null
 };
 
 /// The Telegram front door from `[telegram]`: with a bot token, the Bot API client (its own HTTP

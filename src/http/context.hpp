@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "obs/trace_context.hpp"
+
 namespace evolveai::http {
 
 struct Route;
@@ -19,6 +21,8 @@ struct RequestContext {
   /// Set by the authentication middleware: the signed-in user, or the admin.
   std::optional<std::int64_t> user_id;
   std::optional<std::int64_t> admin_id;
+  /// The request's server span (set by the tracing middleware): the parent of its work.
+  obs::TraceContext trace;
 };
 
 }  // namespace evolveai::http

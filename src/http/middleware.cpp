@@ -7,6 +7,7 @@
 #include "net/deadline.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "obs/tracer.hpp"
 
 namespace evolveai::http {
 bool is_valid_request_id(std::string_view id) {
@@ -40,6 +41,52 @@ Middleware request_id_middleware(std::uint64_t seed) {
   };
 }
 
+Middleware tracing_middleware(obs::Tracer& tracer) {
+  return [&tracer](Request& request, RequestContext& context, const Handler& next) -> Task<Response> {
+    obs::TraceContext parent;
+    if (const auto given = request.headers.get("traceparent")) {
+      // A malformed header is ignored: the request starts a trace of its own.
+      parent = obs::TraceContext::parse(*given).value_or(obs::TraceContext{});
+    }
+    obs::Span span = tracer.start_span("http.request", obs::SpanKind::kServer, parent);
+    context.trace = span.context();
+    Response response;
+    try {
+      response = co_await next(request, context);
+    } catch (const std::exception& e) {
+      span.set_error(e.what());
+      throw;
+    }
+    if (span.recording()) {
+      span.set_name(request.method + " " + context.route_label);
+      span.set_string("http.method", request.method);
+      span.set_string("http.route", context.route_label);
+      span.set_int("http.status_code", response.status);
+      span.set_string("http.request_id", context.request_id);
+      if (context.user_id) {
+        span.set_int("enduser.id", *context.user_id);
+      }
+      if (response.status >= 500) {
+        span.set_error("HTTP " + std::to_string(response.status));
+      }
+    }
+    if (response.stream && span.recording()) {
+      // The stream is written after this returns: the span ends with it.
+      auto held = std::make_shared<obs::Span>(std::move(span));
+      response.stream = [body = std::move(response.stream), held](EventSink& sink) -> Task<void> {
+        try {
+          co_await body(sink);
+        } catch (const std::exception& e) {
+          held->set_error(e.what());
+          throw;
+        }
+        held->end();
+      };
+    }
+    co_return response;
+  };
+}
+
 Middleware observe_middleware(obs::Logger& logger, obs::MetricsRegistry& metrics) {
   auto& requests = metrics.counter("evolveai_http_requests_total", "HTTP requests by route, method and status",
                                    {"route", "method", "status"});
@@ -64,8 +111,10 @@ Middleware observe_middleware(obs::Logger& logger, obs::MetricsRegistry& metrics
     latency.with({context.route_label, request.method}).observe(seconds);
     const auto level = response.status >= 500 ? obs::LogLevel::kWarn : obs::LogLevel::kInfo;
     if (logger.enabled(level)) {
+      const auto trace_id = context.trace.trace_id_hex();
       logger.log(level, "http_request",
                  {{"request_id", context.request_id},
+                  {"trace_id", trace_id},
                   {"method", request.method},
                   {"path", request.path},
                   {"route", context.route_label},
@@ -84,20 +133,27 @@ Middleware error_middleware(obs::Logger& logger) {
     try {
       co_return co_await next(request, context);
     } catch (const core::Error& error) {
+      const auto trace_id = context.trace.trace_id_hex();
       if (error.kind() == core::ErrorKind::kUpstream || error.kind() == core::ErrorKind::kServiceUnavailable ||
           error.kind() == core::ErrorKind::kInternal) {
         logger.warn("request_failed",
                     {{"request_id", context.request_id},
+                     {"trace_id", trace_id},
                      {"code", error.code()},
                      {"detail", error.log_message().empty() ? error.client_message() : error.log_message()}});
       } else if (!error.log_message().empty()) {
-        logger.info("request_rejected",
-                    {{"request_id", context.request_id}, {"code", error.code()}, {"detail", error.log_message()}});
+        logger.info("request_rejected", {{"request_id", context.request_id},
+                                         {"trace_id", trace_id},
+                                         {"code", error.code()},
+                                         {"detail", error.log_message()}});
       }
       co_return error_response(error, context.request_id);
     } catch (const std::exception& e) {
-      logger.error("request_crashed",
-                   {{"request_id", context.request_id}, {"route", context.route_label}, {"error", e.what()}});
+      const auto trace_id = context.trace.trace_id_hex();
+      logger.error("request_crashed", {{"request_id", context.request_id},
+                                       {"trace_id", trace_id},
+                                       {"route", context.route_label},
+                                       {"error", e.what()}});
     }
     co_return internal_error_response(context.request_id);
   };

@@ -9,12 +9,17 @@
 namespace evolveai::obs {
 class Logger;
 class MetricsRegistry;
+class Tracer;
 }  // namespace evolveai::obs
 
 namespace evolveai::http {
 
 /// Takes a well-formed `X-Request-Id` from the client or makes one; echoes it on the response.
 Middleware request_id_middleware(std::uint64_t seed);
+
+/// Opens the request's server span: a child of a valid incoming `traceparent`, else a new trace;
+/// stores its ids in the context and ends it with the response (a stream: when it ends).
+Middleware tracing_middleware(obs::Tracer& tracer);
 
 /// One JSON access-log line and the HTTP metrics per request (never headers or bodies).
 Middleware observe_middleware(obs::Logger& logger, obs::MetricsRegistry& metrics);

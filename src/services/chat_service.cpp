@@ -16,6 +16,7 @@
 #include "core/utf8.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "obs/tracer.hpp"
 #include "services/feature_flags.hpp"
 #include "services/profile_service.hpp"
 #include "storage/store.hpp"
@@ -70,6 +71,24 @@ std::chrono::seconds seconds_until(storage::Time from, storage::Time to) {
   return std::max(wait, std::chrono::seconds(1));
 }
 
+/// A span of the turn under `parent`; a span with no ids when there is no tracer.
+obs::Span open_span(obs::Tracer* tracer, std::string_view name, obs::SpanKind kind, const obs::TraceContext& parent) {
+  if (tracer == nullptr) {
+    return {};
+  }
+  return tracer->start_span(name, kind, parent);
+}
+
+/// A client span for one store call, named after its statement (names are built only when recorded).
+obs::Span store_span(obs::Tracer* tracer, std::string_view statement, const obs::TraceContext& parent) {
+  auto span = open_span(tracer, "store", obs::SpanKind::kClient, parent);
+  if (span.recording()) {
+    span.set_name("store." + std::string(statement));
+    span.set_string("db.statement.name", statement);
+  }
+  return span;
+}
+
 std::string random_prefix() {
   std::random_device entropy;
   return fmt::format("{:08x}{:08x}", entropy(), entropy());
@@ -116,6 +135,7 @@ Task<PreparedTurn> ChatService::prepare(ChatTurnRequest request) {
   validate_client_message_id(request.client_message_id);
   PreparedTurn turn;
   turn.user_id = request.user_id;
+  turn.trace = request.trace;
   if (request.image) {
     turn.image = check_image(std::move(request.image->bytes), request.image->mime_type, limits_.max_image_bytes);
   }
@@ -133,6 +153,9 @@ Task<PreparedTurn> ChatService::prepare(ChatTurnRequest request) {
     throw ai::not_configured_error();
   }
 
+  // Storing the user message and taking the quota unit: one span with a child per store call.
+  auto prepare_span = open_span(tracer_, "chat.prepare", obs::SpanKind::kInternal, request.trace);
+  prepare_span.set_int("enduser.id", request.user_id);
   storage::NewMessage message;
   message.user_id = request.user_id;
   message.role = storage::Role::kUser;
@@ -140,27 +163,34 @@ Task<PreparedTurn> ChatService::prepare(ChatTurnRequest request) {
   message.has_image = turn.image.has_value();
   message.status = storage::MessageStatus::kPending;
   message.client_message_id = std::move(request.client_message_id);
+  auto insert_span = store_span(tracer_, "insert_message", prepare_span.context());
   const auto inserted = co_await store_.insert_message(message);
+  insert_span.end();
   turn.user_message_id = inserted.message.id;
   turn.text = inserted.message.content;  // a repeat runs the text first sent
   if (!inserted.created) {
     co_await resume_repeat(turn, inserted.message);
     if (turn.replay) {
+      prepare_span.set_bool("chat.replayed", true);
       co_return turn;
     }
   }
 
   std::exception_ptr failure;
+  auto quota_span = store_span(tracer_, "take_quota_unit", prepare_span.context());
   try {
     turn.grant = co_await store_.take_quota_unit(turn.user_id, limits_.free_daily_messages);
   } catch (...) {
+    quota_span.set_error("the quota unit could not be taken");
     failure = std::current_exception();
   }
+  quota_span.end();
   if (failure) {
     co_await abandon(turn, false);
     std::rethrow_exception(failure);
   }
   if (!turn.grant.granted) {
+    prepare_span.set_error("quota_exceeded");
     co_await abandon(turn, false);
     turns_refused_->inc();
     throw core::quota_exceeded(core::format_rfc3339(turn.grant.resets_at),
@@ -335,23 +365,33 @@ Task<TurnResult> ChatService::complete(PreparedTurn turn, ai::DeltaHandler on_de
   message.reply_to_id = turn.user_message_id;
   message.finish_reason = answer.finish_reason;
   storage::InsertedMessage stored;
+  auto reply_span = open_span(tracer_, "chat.store_reply", obs::SpanKind::kInternal, turn.trace);
+  auto insert_span = store_span(tracer_, "insert_message", reply_span.context());
   try {
     stored = co_await store_.insert_message(message);
   } catch (...) {
+    insert_span.set_error("the reply could not be stored");
     failure = std::current_exception();
   }
+  insert_span.end();
   if (failure) {
+    reply_span.set_error("the reply could not be stored");
+    reply_span.end();
     co_await abandon(turn, true);
     turns_failed_->inc();
     std::rethrow_exception(failure);
   }
+  auto status_span = store_span(tracer_, "set_message_status", reply_span.context());
   try {
     co_await store_.set_message_status(turn.user_id, turn.user_message_id, storage::MessageStatus::kComplete,
                                        std::nullopt);
   } catch (const std::exception& e) {
     // The reply is stored and found by find_reply; the user message's status only lags.
+    status_span.set_error(e.what());
     logger_.error("chat_status_update_failed", {{"user_id", turn.user_id}, {"error", e.what()}});
   }
+  status_span.end();
+  reply_span.end();
   co_await release_claim(turn);
   if (on_turn_stored_) {
     try {
@@ -379,8 +419,11 @@ Task<ai::ChatResult> ChatService::call_model(const PreparedTurn& turn, const ai:
   if (flags_ != nullptr && !co_await flags_->enabled(kFlagRelevantPast, turn.user_id)) {
     relevant_limit = 0;
   }
+  auto context_span = store_span(tracer_, "load_turn_context", turn.trace);
   const auto context =
       co_await store_.load_turn_context(turn.user_id, limits_.recent_messages, turn.text, relevant_limit);
+  context_span.set_int("chat.recent_messages", static_cast<std::int64_t>(context.recent.size()));
+  context_span.end();
   ContextInput input;
   if (context.user) {
     input.settings = parse_stored_settings(context.user->settings_json);
@@ -398,13 +441,34 @@ Task<ai::ChatResult> ChatService::call_model(const PreparedTurn& turn, const ai:
   if (turn.audio) {
     input.current_audio = ai::Part::inline_data(turn.audio->mime_type, turn.audio->bytes);
   }
-  const auto built = builder_.build(input);
+  auto built = builder_.build(input);
   logger_.debug("chat_context", {{"user_id", turn.user_id},
                                  {"recent", built.recent_used},
                                  {"relevant", built.relevant_used},
                                  {"estimated_tokens", built.estimated_tokens}});
+  auto model_span =
+      open_span(tracer_, on_delta ? "model.stream" : "model.generate", obs::SpanKind::kClient, turn.trace);
+  if (model_span.recording()) {
+    model_span.set_string("gen_ai.request.model", model_->name());
+    model_span.set_int("enduser.id", turn.user_id);
+  }
+  // The provider sends this span's ids upstream as `traceparent`.
+  built.request.trace = model_span.context();
   auto call = on_delta ? model_->stream(built.request, on_delta) : model_->generate(built.request);
-  co_return co_await std::move(call);
+  ai::ChatResult result;
+  try {
+    result = co_await std::move(call);
+  } catch (const std::exception& e) {
+    model_span.set_error(e.what());
+    throw;
+  }
+  if (model_span.recording()) {
+    model_span.set_string("gen_ai.response.model", result.model);
+    model_span.set_int("gen_ai.usage.input_tokens", result.usage.input_tokens);
+    model_span.set_int("gen_ai.usage.output_tokens", result.usage.output_tokens);
+    model_span.set_string("gen_ai.response.finish_reason", ai::finish_reason_name(result.finish_reason));
+  }
+  co_return result;
 }
 
 Task<void> ChatService::abandon(const PreparedTurn& turn, bool quota_taken) {

@@ -10,6 +10,7 @@
 
 #include "ai/chat_model.hpp"
 #include "core/task.hpp"
+#include "obs/trace_context.hpp"
 #include "services/chat_image.hpp"
 #include "services/context_builder.hpp"
 #include "storage/records.hpp"
@@ -19,6 +20,7 @@ class Counter;
 class Histogram;
 class Logger;
 class MetricsRegistry;
+class Tracer;
 }  // namespace evolveai::obs
 
 namespace evolveai::storage {
@@ -60,6 +62,8 @@ struct ChatTurnRequest {
   std::optional<ChatImage> image;
   std::optional<ChatAudio> audio;
   std::optional<std::string> client_message_id;  ///< 1..64 printable ASCII characters
+  /// The front door's span (HTTP request, Telegram update): the turn's spans are its children.
+  obs::TraceContext trace;
 };
 
 /// The user's daily allowance after a turn.
@@ -92,6 +96,8 @@ struct PreparedTurn {
   std::optional<TurnResult> replay;
   /// The claim held while a failed or abandoned message is run again (lease name and owner).
   std::optional<std::pair<std::string, std::string>> claim;
+  /// The span the turn's work hangs under (the request's).
+  obs::TraceContext trace;
 };
 
 /// Called after a reply is stored (e.g. to queue summarisation); failures are logged, never fatal.
@@ -140,6 +146,11 @@ class ChatService {
   /// Reads the `relevant_past` flag (off: no older messages are searched for or injected) from
   /// `flags`; set once while wiring, before turns run. Without flags every feature is on.
   void use_feature_flags(FeatureFlags* flags) noexcept { flags_ = flags; }
+  /// Opens the turn's spans (store work, model call) with `tracer`; set once while wiring.
+  /// Without one no spans are made and no `traceparent` goes to the model.
+  void use_tracer(obs::Tracer* tracer) noexcept { tracer_ = tracer; }
+  /// The tracer set by use_tracer (null: none), for the front doors' own spans.
+  [[nodiscard]] obs::Tracer* tracer() const noexcept { return tracer_; }
 
  private:
   Task<void> resume_repeat(PreparedTurn& turn, const storage::Message& stored);
@@ -174,6 +185,7 @@ class ChatService {
   obs::Counter* output_tokens_;
   obs::Histogram* model_seconds_;
   FeatureFlags* flags_ = nullptr;
+  obs::Tracer* tracer_ = nullptr;
 };
 
 }  // namespace evolveai::services

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "obs/error_reporter.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
 #include "storage/store.hpp"
@@ -123,6 +124,7 @@ Task<RunOutcome> run_guarded(StatePtr s, TaskEntry& e) {
   }
   RunOutcome outcome = RunOutcome::kSkipped;
   std::string error;
+  std::string error_type;
   auto took = SteadyClock::duration::zero();
   if (lease_error.empty() && held) {
     const auto started = SteadyClock::now();
@@ -132,6 +134,7 @@ Task<RunOutcome> run_guarded(StatePtr s, TaskEntry& e) {
       error = ex.what();
       if (error.empty())
         error = "unknown error";
+      error_type = obs::exception_type_name(ex);
     }
     took = SteadyClock::now() - started;
     outcome = error.empty() ? RunOutcome::kRan : RunOutcome::kFailed;
@@ -165,6 +168,14 @@ Task<RunOutcome> run_guarded(StatePtr s, TaskEntry& e) {
     } else {
       e.failed->inc();
       s->logger.warn("scheduled_task_failed", {{"task", e.task.name}, {"duration_ms", took_ms}, {"error", error}});
+      if (s->options.errors != nullptr) {
+        obs::ErrorReport report;
+        report.logger = "scheduler";
+        report.exception_type = error_type;
+        report.exception_value = error;
+        report.tags = {{"task", e.task.name}, {"role", "worker"}};
+        s->options.errors->report(std::move(report));
+      }
     }
   }
   co_return outcome;

@@ -17,6 +17,7 @@ class Store;
 }
 
 namespace evolveai::obs {
+class ErrorReporter;
 class Logger;
 class MetricsRegistry;
 }  // namespace evolveai::obs
@@ -50,6 +51,8 @@ struct SchedulerOptions {
   std::string owner;  ///< this node's lease owner id; empty: `<host>:<pid>:<random>`
   /// Wait before each task's first run after start().
   std::chrono::milliseconds first_run_delay{std::chrono::seconds(30)};
+  /// Told about every task run that threw; not owned, may be null.
+  obs::ErrorReporter* errors = nullptr;
 };
 
 struct SchedulerState;

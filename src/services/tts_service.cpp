@@ -96,6 +96,7 @@ CheckedSpeech TtsService::check(const SpeechRequest& request) const {
   checked.voice.voice = *voice;
   checked.voice.rate = limits_.rate;
   checked.voice.pitch = limits_.pitch;
+  checked.voice.trace = request.trace;
   checked.format = *format;
   return checked;
 }

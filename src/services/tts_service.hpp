@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/task.hpp"
+#include "obs/trace_context.hpp"
 #include "storage/records.hpp"
 #include "tts/voices.hpp"
 
@@ -63,6 +64,7 @@ struct SpeechRequest {
   std::string text;
   std::string voice = "default";  ///< default, female or male
   std::string format = "ogg";     ///< ogg or wav
+  obs::TraceContext trace;        ///< the front door's span, propagated to a cloud engine
 };
 
 /// Synthesised speech, encoded.

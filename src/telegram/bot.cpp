@@ -15,6 +15,7 @@
 #include "net/http_client.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "obs/tracer.hpp"
 #include "services/chat_image.hpp"
 #include "services/chat_service.hpp"
 #include "services/history_service.hpp"
@@ -286,7 +287,17 @@ struct Bot::Impl {
     auto typing_call = typing(chat_id);
     co_await std::move(typing_call);
 
+    // An update is where a trace begins: the turn's spans and the reply's Bot API calls hang under it.
+    obs::Span update_span;
+    if (auto* tracer = services.chat.tracer()) {
+      update_span = tracer->start_span("telegram.update", obs::SpanKind::kServer, obs::TraceContext{});
+      update_span.set_int("telegram.update_id", update.update_id);
+      update_span.set_int("enduser.id", user.id);
+    }
+    auto traced_api = api.with_trace(update_span.context());
+
     services::ChatTurnRequest request;
+    request.trace = update_span.context();
     request.user_id = user.id;
     request.text = std::move(input.text);
     request.image = std::move(input.image);
@@ -306,8 +317,9 @@ struct Bot::Impl {
       co_return;
     }
 
-    ReplyStream stream(api, logger, chat_id, update.update_id, options.use_drafts && message.chat.type == "private",
-                       options.stream_edit_interval, drafts_supported);
+    ReplyStream stream(traced_api, logger, chat_id, update.update_id,
+                       options.use_drafts && message.chat.type == "private", options.stream_edit_interval,
+                       drafts_supported);
     ai::DeltaHandler on_delta = [&stream](std::string_view delta) { return stream.on_delta(delta); };
     std::optional<services::TurnResult> result;
     try {
@@ -317,11 +329,12 @@ struct Bot::Impl {
       refusal = e;
     }
     if (refusal) {
+      update_span.set_error(refusal->code());
       logger.warn("telegram_turn_failed", {{"user_id", user.id}, {"error", refusal->log_message()}});
       const auto text = tr(lang, Text::kUpstreamFailed);
       if (const auto preview_id = stream.preview_message_id()) {
         try {
-          auto editing = api.edit_text(chat_id, *preview_id, escape_html(text), true);
+          auto editing = traced_api.edit_text(chat_id, *preview_id, escape_html(text), true);
           co_await std::move(editing);
           co_return;
         } catch (const std::exception&) {  // fall through to a new message

@@ -181,11 +181,22 @@ BotApi::BotApi(BotApiOptions options, std::shared_ptr<net::HttpClient> client, n
 
 BotApi::~BotApi() = default;
 
+BotApi BotApi::with_trace(const obs::TraceContext& trace) const {
+  return BotApi(impl_, trace);
+}
+
+void BotApi::add_trace(net::HttpRequest& request) const {
+  if (trace_.valid()) {
+    request.headers.set("traceparent", trace_.traceparent());
+  }
+}
+
 Task<json::value> BotApi::call(std::string method, json::object params, OnFlood on_flood) {
   net::HttpRequest request;
   request.method = "POST";
   request.url = impl_->method_url(method);
   request.headers.set("Content-Type", "application/json");
+  add_trace(request);
   request.body = json::serialize(params);
   auto performing = impl_->perform(std::move(method), std::move(request), on_flood);
   co_return co_await std::move(performing);
@@ -198,6 +209,7 @@ Task<json::value> BotApi::call_with_file(std::string method, std::vector<std::pa
   request.method = "POST";
   request.url = impl_->method_url(method);
   request.headers.set("Content-Type", "multipart/form-data; boundary=" + boundary);
+  add_trace(request);
   request.body = multipart_body(boundary, fields, file);
   auto performing = impl_->perform(std::move(method), std::move(request), on_flood);
   co_return co_await std::move(performing);
@@ -207,6 +219,7 @@ Task<std::string> BotApi::download_file(std::string file_path, std::size_t max_b
   net::HttpRequest request;
   request.method = "GET";
   request.url = impl_->base + "/file/bot" + impl_->options.token + "/" + file_path;
+  add_trace(request);
   auto executor = co_await boost::asio::this_coro::executor;
   const auto sleeper = net::timer_sleeper(executor);
   auto impl = impl_;

@@ -16,11 +16,13 @@
 
 #include "core/task.hpp"
 #include "net/retry_policy.hpp"
+#include "obs/trace_context.hpp"
 #include "telegram/update.hpp"
 
 namespace evolveai::net {
 class CircuitBreaker;
 class HttpClient;
+struct HttpRequest;
 }  // namespace evolveai::net
 
 namespace evolveai::obs {
@@ -98,6 +100,10 @@ class BotApi {
   BotApi(const BotApi&) = delete;
   BotApi& operator=(const BotApi&) = delete;
 
+  /// The same client (shared state, breaker, metrics) whose calls carry `trace` as their
+  /// `traceparent` parent: for the calls made while handling one update.
+  [[nodiscard]] BotApi with_trace(const obs::TraceContext& trace) const;
+
   /// Calls a method with JSON parameters and returns its `result`. Throws BotApiError when
   /// Telegram refuses, net::HttpError / net::CircuitOpenError when it cannot be reached.
   Task<boost::json::value> call(std::string method, boost::json::object params, OnFlood on_flood = OnFlood::kWait);
@@ -125,7 +131,12 @@ class BotApi {
 
  private:
   struct Impl;
+  BotApi(std::shared_ptr<Impl> impl, const obs::TraceContext& trace) : impl_(std::move(impl)), trace_(trace) {}
+  /// Puts `traceparent` on a request when this client carries a trace.
+  void add_trace(net::HttpRequest& request) const;
+
   std::shared_ptr<Impl> impl_;
+  obs::TraceContext trace_;
 };
 
 /// A multipart/form-data body with text fields and one file (pure; for the client and tests).

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 
+#include "obs/error_reporter.hpp"
 #include "obs/logger.hpp"
 
 namespace evolveai::telegram {
@@ -24,14 +25,15 @@ constexpr std::chrono::milliseconds kDrainPoll{20};
 }  // namespace
 
 struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::any_io_executor ex, Handler h, std::size_t max, obs::Logger& log)
-      : executor(std::move(ex)), handler(std::move(h)), slots(executor, max), logger(log) {}
+  Impl(asio::any_io_executor ex, Handler h, std::size_t max, obs::Logger& log, obs::ErrorReporter* reporter)
+      : executor(std::move(ex)), handler(std::move(h)), slots(executor, max), logger(log), errors(reporter) {}
 
   asio::any_io_executor executor;
   Handler handler;
   /// A counting semaphore: a buffered value is a slot taken.
   asio::experimental::concurrent_channel<void(boost::system::error_code)> slots;
   obs::Logger& logger;
+  obs::ErrorReporter* errors;  ///< may be null
   mutable std::mutex mutex;
   std::map<std::int64_t, std::deque<Update>> chats;  ///< chats with a running worker and what waits behind it
   std::size_t active = 0;
@@ -50,6 +52,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       co_await std::move(handling);
     } catch (const std::exception& e) {
       logger.error("telegram_update_failed", {{"update_id", id}, {"error", e.what()}});
+      if (errors != nullptr) {
+        obs::ErrorReport report;
+        report.logger = "telegram";
+        report.exception_type = obs::exception_type_name(e);
+        report.exception_value = e.what();
+        report.tags = {{"update_id", std::to_string(id)}, {"role", "bot"}};
+        errors->report(std::move(report));
+      }
     }
     release_slot();
   }
@@ -76,9 +86,10 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-Dispatcher::Dispatcher(asio::any_io_executor executor, Handler handler, std::size_t max_in_flight, obs::Logger& logger)
+Dispatcher::Dispatcher(asio::any_io_executor executor, Handler handler, std::size_t max_in_flight, obs::Logger& logger,
+                       obs::ErrorReporter* errors)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(handler), std::max<std::size_t>(1, max_in_flight),
-                                   logger)) {}
+                                   logger, errors)) {}
 
 Dispatcher::~Dispatcher() = default;
 

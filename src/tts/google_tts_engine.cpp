@@ -195,6 +195,9 @@ Task<Pcm> GoogleTtsEngine::synthesize(const std::string& text, const VoiceOption
   request.url = options_.base_url + "/v1/text:synthesize";
   request.headers.set("Content-Type", "application/json; charset=utf-8");
   request.headers.set("x-goog-api-key", options_.api_key);
+  if (options.trace.valid()) {
+    request.headers.set("traceparent", options.trace.traceparent());
+  }
   request.body = request_body(text, options);
   const auto executor = co_await boost::asio::this_coro::executor;
   auto sleeper = options_.sleeper ? options_.sleeper : net::timer_sleeper(executor);

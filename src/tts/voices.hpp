@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "obs/trace_context.hpp"
+
 namespace evolveai::tts {
 
 /// Which kind of voice a client asks for (the user setting `voice`).
@@ -20,6 +22,8 @@ struct VoiceOptions {
   VoiceKind voice = VoiceKind::kDefault;
   int rate = 175;  ///< words per minute, 80..450
   int pitch = 50;  ///< base pitch 0..100, 50 is normal
+  /// The caller's span: cloud engines send it as `traceparent` (not part of what is heard).
+  obs::TraceContext trace;
 };
 
 /// "ru" when the text has more Cyrillic than Latin letters, else "en". `text` must be valid UTF-8.

@@ -445,6 +445,7 @@ struct FakeTelegram::Impl {
     call.method = target.substr(method_prefix.size());
     call.method = call.method.substr(0, call.method.find('?'));
     call.at = std::chrono::steady_clock::now();
+    call.traceparent = std::string(request["traceparent"]);
     const std::string content_type(request[bhttp::field::content_type]);
     if (content_type.starts_with("multipart/form-data")) {
       parse_multipart(request.body(), header_param(content_type, "boundary"), call);
@@ -607,6 +608,15 @@ bool FakeTelegram::wait_until(const std::function<bool(const std::vector<Telegra
                               std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mutex);
   return impl_->changed.wait_for(lock, timeout, [&] { return predicate(impl_->recorded); });
+}
+
+std::size_t FakeTelegram::finished_messages_to(const std::vector<TelegramCall>& calls, std::int64_t chat) {
+  return static_cast<std::size_t>(std::count_if(calls.begin(), calls.end(), [chat](const TelegramCall& call) {
+    const auto* id = call.params.if_contains("chat_id");
+    const auto* mode = call.params.if_contains("parse_mode");
+    return call.method == "sendMessage" && call.status == 200 && id != nullptr && id->is_int64() &&
+           id->get_int64() == chat && mode != nullptr;
+  }));
 }
 
 }  // namespace evolveai::testing

@@ -25,6 +25,7 @@ struct TelegramCall {
   std::chrono::steady_clock::time_point at;  ///< when the request arrived
   int status = 200;                          ///< what the fake answered
   std::string description;                   ///< the error description when status != 200
+  std::string traceparent;                   ///< the request's `traceparent` header, "" when none
 };
 
 /// A fake Telegram Bot API on 127.0.0.1 (port 0, own thread) speaking the real wire format:
@@ -75,6 +76,8 @@ class FakeTelegram {
   /// the fake's (recursive) lock, so it may call the fake's other members.
   bool wait_until(const std::function<bool(const std::vector<TelegramCall>&)>& predicate,
                   std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+  /// Finished (formatted, so not a streamed preview) replies among `calls` that reached `chat`.
+  static std::size_t finished_messages_to(const std::vector<TelegramCall>& calls, std::int64_t chat);
 
  private:
   struct Impl;

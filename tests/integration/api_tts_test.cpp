@@ -7,6 +7,7 @@
 #include <future>
 
 #include "fakes/fake_google_tts.hpp"
+#include "obs/trace_context.hpp"
 #include "support/http_test_client.hpp"
 #include "support/prometheus_parser.hpp"
 #include "support/telegram_signing.hpp"
@@ -229,6 +230,28 @@ TEST_F(ApiTts, AFailingCloudEngineIsServedByEspeakAndItsBreakerShowsInMetrics) {
   EXPECT_EQ(parsed.value("evolveai_circuit_breaker_transitions_total", {{"name", "tts_google"}, {"to", "open"}}), 1.0);
   EXPECT_EQ(parsed.value("evolveai_tts_fallbacks_total", {{"from", "google"}, {"reason", "breaker_open"}}), 2.0);
   EXPECT_EQ(parsed.value("evolveai_tts_fallbacks_total", {{"from", "google"}, {"reason", "failed"}}), 2.0);
+}
+
+TEST_F(ApiTts, TheCloudEngineIsCalledInTheRequestsTrace) {
+  FakeGoogleTts cloud("cloud-key");
+  start([&cloud](app::Config& config) {
+    config.tts.engine = "google";
+    config.tts.api_key = "cloud-key";
+    config.tts.base_url = cloud.base_url();
+  });
+  const auto session = sign_in(880011);
+  const std::string incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const auto reply = testing::http_request(
+      app_->port(), "POST", "/api/v1/tts", speech_body("Trace my voice"),
+      {{"Authorization", "Bearer " + session.token}, {"Content-Type", "application/json"}, {"traceparent", incoming}});
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  EXPECT_EQ(reply->header("x-tts-engine"), "google");
+  ASSERT_GE(cloud.request_count(), 1U);
+  const auto sent = obs::TraceContext::parse(cloud.requests().back().header("traceparent"));
+  ASSERT_TRUE(sent) << "the cloud engine got no valid traceparent";
+  EXPECT_EQ(sent->trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(sent->span_id_hex(), "00f067aa0ba902b7") << "the parent is this service's span, not the caller's";
 }
 
 TEST_F(ApiTts, AStalledCloudEngineTimesOutAndEspeakAnswers) {

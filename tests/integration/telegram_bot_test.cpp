@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "fakes/fake_telegram.hpp"
+#include "obs/trace_context.hpp"
 #include "services/user_settings.hpp"
 #include "storage/store.hpp"
 #include "support/chat_test_env.hpp"
@@ -183,6 +184,27 @@ TEST_P(TelegramBot, ConversationStreamsDraftsThenRemembersEarlierMessages) {
   ASSERT_GE(requests.size(), 2U);
   EXPECT_TRUE(contains(requests.back().body, "My cat is called Luna"));
   EXPECT_TRUE(contains(requests.back().body, "Luna is a **lovely** name."));
+}
+
+TEST_P(TelegramBot, AnUpdateStartsATraceThatTheModelCallAndTheReplyShare) {
+  start();
+  ASSERT_TRUE(telegram_.wait_for_calls("setMyCommands", 2));
+  gemini_.enqueue(FakeGemini::stream_reply({"Traced from Telegram."}));
+  EXPECT_EQ(exchange(kAnn, "trace me"), "Traced from Telegram.");
+  const auto finals = telegram_.calls("sendMessage");
+  ASSERT_FALSE(finals.empty());
+  const auto reply_trace = obs::TraceContext::parse(finals.back().traceparent);
+  ASSERT_TRUE(reply_trace) << "sendMessage came without a valid traceparent: '" << finals.back().traceparent << "'";
+  const auto model_trace = obs::TraceContext::parse(gemini_.requests().back().header("traceparent"));
+  ASSERT_TRUE(model_trace);
+  EXPECT_EQ(model_trace->trace_id, reply_trace->trace_id);
+
+  // The next update is a trace of its own.
+  gemini_.enqueue(FakeGemini::stream_reply({"Another trace."}));
+  EXPECT_EQ(exchange(kAnn, "and again"), "Another trace.");
+  const auto next = obs::TraceContext::parse(telegram_.calls("sendMessage").back().traceparent);
+  ASSERT_TRUE(next);
+  EXPECT_NE(next->trace_id, reply_trace->trace_id);
 }
 
 TEST_P(TelegramBot, WithoutDraftsThePreviewIsOneMessageEditedIntoTheReply) {
