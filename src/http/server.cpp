@@ -1,5 +1,10 @@
 #include "http/server.hpp"
 
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -267,14 +272,26 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   }
 
   Task<void> watch_disconnect(tcp::socket& socket, ChunkedEventSink& sink) {
-    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAsTuple);
-    if (ec == asio::error::operation_aborted) {
-      co_return;
-    }
-    boost::system::error_code available_ec;
-    if (ec || socket.available(available_ec) == 0 || available_ec) {
-      sink.mark_closed();
-      co_return;
+    for (;;) {
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAsTuple);
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      if (ec) {
+        sink.mark_closed();
+        co_return;
+      }
+      // Readiness can be reported with nothing to read (a stale readiness of the reactor); only
+      // a peek that reads end-of-file or fails says the client has gone.
+      std::array<char, 1> byte{};
+      const auto peeked = ::recv(socket.native_handle(), byte.data(), byte.size(), MSG_PEEK | MSG_DONTWAIT);
+      if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        sink.mark_closed();
+        co_return;
+      }
+      if (peeked > 0) {
+        break;
+      }
     }
     // The client sent more bytes (a pipelined request): nothing more to watch; wait to be cancelled.
     asio::steady_timer forever(socket.get_executor(), std::chrono::steady_clock::time_point::max());
