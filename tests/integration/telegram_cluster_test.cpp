@@ -40,15 +40,6 @@ using testing::TelegramCall;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::size_t finished_messages_to(const std::vector<TelegramCall>& calls, std::int64_t chat) {
-  return static_cast<std::size_t>(std::count_if(calls.begin(), calls.end(), [chat](const TelegramCall& call) {
-    const auto* id = call.params.if_contains("chat_id");
-    const auto* mode = call.params.if_contains("parse_mode");
-    return call.method == "sendMessage" && call.status == 200 && id != nullptr && id->is_int64() &&
-           id->get_int64() == chat && mode != nullptr;
-  }));
-}
-
 /// A client that keeps no idle connections: each test's calls run on an io_context of their own.
 net::HttpClientOptions unpooled() {
   net::HttpClientOptions options;
@@ -111,14 +102,16 @@ TEST_P(TelegramCluster, WebhookChecksTheSecretAndHandlesARepeatedUpdateOnce) {
   EXPECT_EQ(testing::http_request(port(), "POST", "/telegram/webhook", body, headers)->status, 200);
   EXPECT_EQ(testing::http_request(port(), "POST", "/telegram/webhook", body, headers)->status, 200);
   EXPECT_EQ(testing::http_request(port(), "POST", "/telegram/webhook", "not json", headers)->status, 200);
-  ASSERT_TRUE(telegram_.wait_until([](const auto& calls) { return finished_messages_to(calls, 6001) >= 1; }));
+  ASSERT_TRUE(
+      telegram_.wait_until([](const auto& calls) { return FakeTelegram::finished_messages_to(calls, 6001) >= 1; }));
   // A later update is answered after the repeat, so the repeat had its chance to be (wrongly) answered.
   auto later = testing::text_update(6001, "and again");
   later["update_id"] = 777002;
   EXPECT_EQ(testing::http_request(port(), "POST", "/telegram/webhook", json::serialize(later), headers)->status, 200);
-  ASSERT_TRUE(telegram_.wait_until([](const auto& calls) { return finished_messages_to(calls, 6001) >= 2; }));
+  ASSERT_TRUE(
+      telegram_.wait_until([](const auto& calls) { return FakeTelegram::finished_messages_to(calls, 6001) >= 2; }));
   stop();
-  EXPECT_EQ(finished_messages_to(telegram_.calls(), 6001), 2U);
+  EXPECT_EQ(FakeTelegram::finished_messages_to(telegram_.calls(), 6001), 2U);
   EXPECT_EQ(gemini_.request_count(), 2U);
 }
 
@@ -139,7 +132,7 @@ TEST_P(TelegramCluster, TwoPollingNodesHandleEveryUpdateExactlyOnceAndTheOtherTa
   const auto all_answered = [](std::size_t per_chat) {
     return [per_chat](const std::vector<TelegramCall>& calls) {
       for (int chat = 0; chat < kChats; ++chat) {
-        if (finished_messages_to(calls, 7000 + chat) < per_chat) {
+        if (FakeTelegram::finished_messages_to(calls, 7000 + chat) < per_chat) {
           return false;
         }
       }
@@ -156,7 +149,8 @@ TEST_P(TelegramCluster, TwoPollingNodesHandleEveryUpdateExactlyOnceAndTheOtherTa
   ASSERT_TRUE(telegram_.wait_until(all_answered(kPerChat + 1), 30s));
   second_->stop();
   for (int chat = 0; chat < kChats; ++chat) {
-    EXPECT_EQ(finished_messages_to(telegram_.calls(), 7000 + chat), static_cast<std::size_t>(kPerChat + 1));
+    EXPECT_EQ(FakeTelegram::finished_messages_to(telegram_.calls(), 7000 + chat),
+              static_cast<std::size_t>(kPerChat + 1));
   }
   EXPECT_EQ(gemini_.request_count(), static_cast<std::size_t>(kChats * (kPerChat + 1)));
 }
