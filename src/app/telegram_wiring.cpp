@@ -68,6 +68,10 @@ struct TelegramLayer::Parts {
   std::unique_ptr<telegram::BotStarRefunds> refunds;
   asio::cancellation_signal stop_polling;
   std::shared_ptr<std::atomic<bool>> polling_done = std::make_shared<std::atomic<bool>>(true);
+  /// The start-up calls (getMe, setMyCommands, setWebhook) may still be retrying at stop: they are
+  /// cancelled and waited for, so that none outlives the client and breaker it uses.
+  asio::cancellation_signal stop_set_up;
+  std::shared_ptr<std::atomic<bool>> set_up_done = std::make_shared<std::atomic<bool>>(true);
 };
 
 TelegramLayer::TelegramLayer(const Config& config, TelegramServices services, obs::MetricsRegistry& metrics,
@@ -150,11 +154,19 @@ void TelegramLayer::start() {
         co_await std::move(setting);
         p.logger.info("telegram_webhook_set", {});
       }
+    } catch (const boost::system::system_error& e) {
+      if (e.code() != asio::error::operation_aborted) {
+        p.logger.error("telegram_set_up_failed", {{"error", e.what()}});
+      }
     } catch (const std::exception& e) {
       p.logger.error("telegram_set_up_failed", {{"error", e.what()}});
     }
   };
-  asio::co_spawn(p.executor, std::move(set_up), asio::detached);
+  p.set_up_done->store(false);
+  auto set_up_done = p.set_up_done;
+  asio::co_spawn(p.strand, std::move(set_up),
+                 asio::bind_cancellation_slot(p.stop_set_up.slot(),
+                                              [set_up_done](const std::exception_ptr&) { set_up_done->store(true); }));
   if (p.poller) {
     p.polling_done->store(false);
     auto done = p.polling_done;
@@ -185,6 +197,11 @@ Task<void> TelegramLayer::stop(std::chrono::milliseconds timeout) {
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::steady_timer timer(p.executor);
+  asio::post(p.strand, [&p] { p.stop_set_up.emit(asio::cancellation_type::terminal); });
+  while (!p.set_up_done->load() && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(kStopPoll);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
   if (p.poller) {
     asio::post(p.strand, [&p] { p.stop_polling.emit(asio::cancellation_type::terminal); });
     while (!p.polling_done->load() && std::chrono::steady_clock::now() < deadline) {
