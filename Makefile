@@ -7,7 +7,7 @@ TEST_PRESET ?= asan
 BIN := build/$(BUILD_PRESET)/src/evolveai
 ARGS ?=
 
-.PHONY: setup configure build run test test-unit bench fuzz lint fmt clean web hooks
+.PHONY: setup configure build run test test-unit test-tsan coverage bench fuzz lint fmt clean web hooks chaos
 
 setup:
 	@scripts/setup-deps
@@ -27,10 +27,24 @@ web: setup
 run: build web
 	$(BIN) serve $(ARGS)
 
+# The whole suite under ASan+UBSan with line coverage of src/ (at least COVERAGE_MIN %), then the
+# concurrency-heavy suites under TSan.
+COVERAGE_MIN ?= 80
 test: setup build/$(TEST_PRESET)/build.ninja web
 	@scripts/setup-test-tools
 	cmake --build --preset $(TEST_PRESET)
+	@find build/$(TEST_PRESET) -name '*.gcda' -delete
 	EVOLVEAI_REQUIRE_PG=1 EVOLVEAI_REQUIRE_SERVICES=1 scripts/with-test-services ctest --preset $(TEST_PRESET) --output-on-failure -j2 --timeout 300
+	@if [[ "$(TEST_PRESET)" == asan ]]; then scripts/coverage --fail-under $(COVERAGE_MIN) build/asan; fi
+	scripts/run-tsan
+
+# Line coverage of the last `make test` run: summary, per-file table, HTML report.
+coverage:
+	scripts/coverage build/$(TEST_PRESET)
+
+# Only the TSan part of `make test`.
+test-tsan: setup
+	scripts/run-tsan
 
 test-unit: setup build/$(TEST_PRESET)/build.ninja
 	cmake --build --preset $(TEST_PRESET) --target evolveai_unit_tests
@@ -39,8 +53,13 @@ test-unit: setup build/$(TEST_PRESET)/build.ninja
 bench: setup
 	@scripts/setup-deps --bench
 	cmake --preset release >/dev/null
-	cmake --build --preset release
+	cmake --build --preset release --target evolveai evolveai-fake-services evolveai_sse_load evolveai_bench
 	scripts/run-bench
+
+# Failure scenarios (Redis, PostgreSQL, model upstream, SIGTERM, kill -9) against a running stack
+# under load; builds the release preset unless CHAOS_BIN_DIR names a build dir (see scripts/run-chaos).
+chaos: setup
+	scripts/run-chaos
 
 # libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run for FUZZ_SECONDS; a finding fails.
 FUZZ_SECONDS ?= 30

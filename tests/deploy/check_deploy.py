@@ -5,7 +5,7 @@ they carry what running EvolveAI needs. One check per invocation, each a ctest t
 
     check_deploy.py --source-dir DIR --binary EVOLVEAI CHECK
 
-CHECK is one of dockerfile, compose, helm, systemd, grafana, config-docs. Exit status 0 when
+CHECK is one of dockerfile, compose, helm, systemd, grafana, config-docs, metrics-docs, route-docs. Exit status 0 when
 every expectation holds; otherwise each failed expectation is printed and the status is 1.
 """
 import argparse
@@ -445,14 +445,21 @@ def check_grafana(source, binary):
     return problems.finish()
 
 
+def load_script(source, name):
+    """Imports scripts/<name> (a Python script without a .py suffix) as a module."""
+    sys.dont_write_bytecode = True
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(source / "scripts" / name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
 # --- docs/CONFIG.md ------------------------------------------------------------------------
 
 def check_config_docs(source, binary):
     problems = Problems("config-docs")
-    loader = importlib.machinery.SourceFileLoader("gen_config_doc", str(source / "scripts" / "gen-config-doc"))
-    spec = importlib.util.spec_from_loader("gen_config_doc", loader)
-    generator = importlib.util.module_from_spec(spec)
-    loader.exec_module(generator)
+    generator = load_script(source, "gen-config-doc")
     doc_path = source / "docs" / "CONFIG.md"
     committed = doc_path.read_text() if doc_path.exists() else ""
     for key in config_keys(binary):
@@ -463,6 +470,44 @@ def check_config_docs(source, binary):
     return problems.finish()
 
 
+# --- docs/METRICS.md and the route documentation --------------------------------------------
+
+def check_metrics_docs(source, binary):
+    problems = Problems("metrics-docs")
+    generator = load_script(source, "gen-metrics-doc")
+    found = generator.families(source)
+    problems.expect(len(found) >= 30, f"only {len(found)} metric families found in src/: is the pattern stale?")
+    for name, (_, _, help_text, path) in sorted(found.items()):
+        problems.expect(help_text.strip() != "", f"{name} ({path}) has no help text")
+    doc_path = source / "docs" / "METRICS.md"
+    committed = doc_path.read_text() if doc_path.exists() else ""
+    for name in found:
+        problems.expect(f"`{name}`" in committed, f"docs/METRICS.md does not document {name}")
+    problems.expect(committed == generator.render(found),
+                    "docs/METRICS.md is out of date with the source: run scripts/gen-metrics-doc")
+    return problems.finish()
+
+
+def check_route_docs(source, binary):
+    """Every operation of the served OpenAPI document (which a C++ test holds equal to the routes
+    the server registers) says what it does, what answers it gives, and who may call it."""
+    problems = Problems("route-docs")
+    document = json.loads((source / "src" / "api" / "openapi.json").read_text())
+    operations = 0
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            operations += 1
+            where = f"{method.upper()} {path}"
+            problems.expect(operation.get("summary", "").strip() != "", f"{where} has no summary")
+            problems.expect(bool(operation.get("responses")), f"{where} documents no responses")
+            problems.expect("security" in operation or "security" in document,
+                            f"{where} does not say who may call it (security)")
+    problems.expect(operations >= 30, f"only {operations} operations documented")
+    return problems.finish()
+
+
 CHECKS = {
     "dockerfile": check_dockerfile,
     "compose": check_compose,
@@ -470,6 +515,8 @@ CHECKS = {
     "systemd": check_systemd,
     "grafana": check_grafana,
     "config-docs": check_config_docs,
+    "metrics-docs": check_metrics_docs,
+    "route-docs": check_route_docs,
 }
 
 

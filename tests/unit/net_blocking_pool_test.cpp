@@ -26,7 +26,7 @@ template <typename T>
 T run_on_io(boost::asio::io_context& io, Task<T> task) {
   std::optional<T> result;
   std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+  boost::asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T value) {
     error = e;
     if (!e) {
       result = std::move(value);
@@ -90,7 +90,7 @@ TEST(BlockingPool, ACallerCancelledWhileItsWorkRunsLeavesTheWorkAndThePoolIntact
     };
     co_return co_await pool.run(work);
   };
-  auto on_done = [&](std::exception_ptr error, int /*value*/) { outcome.set_value(error); };
+  auto on_done = [&](const std::exception_ptr& error, int /*value*/) { outcome.set_value(error); };
   boost::asio::co_spawn(io, caller(), boost::asio::bind_cancellation_slot(cancel.slot(), on_done));
   std::thread runner([&] { io.run(); });
 
