@@ -158,6 +158,7 @@ services::Actor actor_of(const http::RequestContext& context) {
   actor.admin_id = context.admin_id;
   actor.via = "api";
   actor.request_id = context.request_id;
+  actor.trace = context.trace;
   return actor;
 }
 

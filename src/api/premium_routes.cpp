@@ -57,7 +57,7 @@ void add_premium_routes(http::Router& router, services::ProfileService& profiles
           throw core::Error(core::ErrorKind::kServiceUnavailable, "bot_not_configured",
                             "Payments need the Telegram bot, which is not configured");
         }
-        auto making = make_link(user_id, *plan);
+        auto making = make_link(user_id, *plan, context.trace);
         const auto link = co_await std::move(making);
         boost::json::object reply;
         reply["invoice_link"] = link;

@@ -5,6 +5,7 @@
 
 #include "core/task.hpp"
 #include "http/router.hpp"
+#include "obs/trace_context.hpp"
 #include "storage/records.hpp"
 
 namespace evolveai::services {
@@ -16,7 +17,8 @@ struct PremiumPlan;
 namespace evolveai::api {
 
 /// Makes a Telegram Stars invoice link for a user's plan (the bot's createInvoiceLink).
-using InvoiceLinkMaker = std::function<Task<std::string>(storage::UserId, const services::PremiumPlan&)>;
+using InvoiceLinkMaker =
+    std::function<Task<std::string>(storage::UserId, const services::PremiumPlan&, const obs::TraceContext&)>;
 
 /// GET /api/v1/premium (status and the plans on sale) and POST /api/v1/premium/invoice
 /// (`{"plan": id}` -> `{"invoice_link": …}`; 503 `bot_not_configured` when `make_link` is empty).

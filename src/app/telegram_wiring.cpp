@@ -227,8 +227,8 @@ api::InvoiceLinkMaker TelegramLayer::invoice_links() {
   if (bot == nullptr) {
     return {};
   }
-  return [bot](storage::UserId user_id, const services::PremiumPlan& plan) {
-    return bot->create_invoice_link(user_id, plan, telegram::Lang::kEn);
+  return [bot](storage::UserId user_id, const services::PremiumPlan& plan, const obs::TraceContext& trace) {
+    return bot->create_invoice_link(user_id, plan, telegram::Lang::kEn, trace);
   };
 }
 

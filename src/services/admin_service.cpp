@@ -221,7 +221,7 @@ Task<RefundResult> AdminService::refund(const Actor& actor, std::string charge_i
     throw refunds_unavailable();
   }
   const auto payer = co_await require_user(payment->user_id);
-  co_await refunds_->refund(payer.telegram_id, charge_id);
+  co_await refunds_->refund(payer.telegram_id, charge_id, actor.trace);
   const auto outcome = co_await store_.refund_payment(charge_id);
   if (!outcome.refunded) {
     // Another refund of the same charge won the race: report the stored state.

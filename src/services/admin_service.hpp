@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/task.hpp"
+#include "obs/trace_context.hpp"
 #include "services/feature_flags.hpp"
 #include "storage/backup.hpp"
 #include "storage/records.hpp"
@@ -37,6 +38,7 @@ struct Actor {
   std::optional<storage::AdminId> admin_id;  ///< the admin account; none on the command line
   std::string via = "api";                   ///< "api" or "cli"
   std::string request_id;                    ///< the HTTP request's id; empty on the command line
+  obs::TraceContext trace;                   ///< the HTTP request's trace; none on the command line
 };
 
 /// One page of the admin's user list, newest first.

@@ -856,9 +856,12 @@ Task<void> Bot::set_up() {
   impl_->logger.info("telegram_bot_ready", {{"username", impl_->username}});
 }
 
-Task<std::string> Bot::create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang) {
+Task<std::string> Bot::create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang,
+                                           const obs::TraceContext& trace) {
   auto params = impl_->invoice_params(user_id, plan, lang);
-  auto calling = impl_->api.call("createInvoiceLink", std::move(params));
+  // Asked for by an HTTP request: the Bot API call joins that request's trace.
+  auto api = impl_->api.with_trace(trace);
+  auto calling = api.call("createInvoiceLink", std::move(params));
   const auto result = co_await std::move(calling);
   if (!result.is_string()) {
     throw BotApiError("createInvoiceLink", 502, "result is not a link");

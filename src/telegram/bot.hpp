@@ -9,6 +9,7 @@
 
 #include "cache/rate_limiter.hpp"
 #include "core/task.hpp"
+#include "obs/trace_context.hpp"
 #include "services/premium_plans.hpp"
 #include "storage/records.hpp"
 #include "telegram/texts.hpp"
@@ -74,7 +75,8 @@ class Bot {
   /// Learns the bot's username (getMe) and registers the command menu in English and Russian.
   Task<void> set_up();
   /// An invoice link (createInvoiceLink, Telegram Stars) for a user's plan.
-  Task<std::string> create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang);
+  Task<std::string> create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang,
+                                        const obs::TraceContext& trace = {});
 
  private:
   struct Impl;

@@ -7,7 +7,8 @@
 
 namespace evolveai::telegram {
 
-Task<void> BotStarRefunds::refund(std::int64_t telegram_user_id, std::string_view charge_id) {
+Task<void> BotStarRefunds::refund(std::int64_t telegram_user_id, std::string_view charge_id,
+                                  const obs::TraceContext& trace) {
   if (api_ == nullptr) {
     throw core::Error(core::ErrorKind::kServiceUnavailable, "bot_not_configured",
                       "Refunds need the Telegram bot (telegram.bot_token)");
@@ -17,7 +18,8 @@ Task<void> BotStarRefunds::refund(std::int64_t telegram_user_id, std::string_vie
   params["telegram_payment_charge_id"] = charge_id;
   std::optional<core::Error> failure;
   try {
-    auto calling = api_->call("refundStarPayment", std::move(params));
+    auto api = api_->with_trace(trace);
+    auto calling = api.call("refundStarPayment", std::move(params));
     co_await std::move(calling);
   } catch (const BotApiError& e) {
     if (e.description().find("CHARGE_ALREADY_REFUNDED") != std::string::npos) {

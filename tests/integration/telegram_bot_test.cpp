@@ -442,13 +442,17 @@ TEST_P(TelegramBot, StarsPaymentIsCheckedAppliedOnceAndRefunded) {
 TEST_P(TelegramBot, InvoiceRouteReturnsALinkFromTheBot) {
   start();
   const auto token = sign_in(kAnn);
-  const auto reply = testing::call_api(port(), "POST", "/api/v1/premium/invoice", token, R"({"plan":"month"})");
+  const std::string incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const auto reply = testing::call_api(port(), "POST", "/api/v1/premium/invoice", token, R"({"plan":"month"})",
+                                       {{"traceparent", incoming}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200) << reply->body;
   EXPECT_TRUE(testing::json_of(*reply).at("invoice_link").as_string().starts_with("https://t.me/$"));
   const auto link = telegram_.calls("createInvoiceLink").at(0);
   EXPECT_EQ(param(link, "currency"), "XTR");
   EXPECT_EQ(param(link, "payload"), "premium:" + std::to_string(user_of(kAnn).id) + ":month");
+  // The Bot API call joins the request's trace.
+  EXPECT_TRUE(link.traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")) << link.traceparent;
   const auto unknown = testing::call_api(port(), "POST", "/api/v1/premium/invoice", token, R"({"plan":"decade"})");
   EXPECT_EQ(unknown->status, 400);
   const auto plans = testing::call_api(port(), "GET", "/api/v1/premium", token);

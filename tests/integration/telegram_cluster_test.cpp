@@ -22,6 +22,7 @@
 #include "net/http_client.hpp"
 #include "obs/logger.hpp"
 #include "obs/metrics.hpp"
+#include "obs/trace_context.hpp"
 #include "storage/store.hpp"
 #include "support/chat_test_env.hpp"
 #include "support/http_test_client.hpp"
@@ -322,14 +323,19 @@ TEST_F(TelegramBotApi, FilesDownloadAndVoiceUploadsAsMultipart) {
 TEST_F(TelegramBotApi, StarRefundsCallRefundStarPaymentAndAcceptARepeat) {
   telegram::BotStarRefunds refunds(api_.get());
   EXPECT_TRUE(refunds.available());
-  testing::run_sync(refunds.refund(42, "charge-1"));
-  testing::run_sync(refunds.refund(42, "charge-1"));  // CHARGE_ALREADY_REFUNDED is not an error
+  const auto operators_request = obs::TraceContext::new_root();
+  testing::run_sync(refunds.refund(42, "charge-1", operators_request));
+  testing::run_sync(refunds.refund(42, "charge-1", {}));  // CHARGE_ALREADY_REFUNDED is not an error
   EXPECT_EQ(telegram_.refunded_charges(), std::vector<std::string>{"charge-1"});
   const auto call = telegram_.calls("refundStarPayment").at(0);
   EXPECT_EQ(call.params.at("user_id").as_int64(), 42);
+  // The refund joins the operator's request's trace.
+  const auto joined = obs::TraceContext::parse(call.traceparent);
+  ASSERT_TRUE(joined) << "refundStarPayment came without a valid traceparent: '" << call.traceparent << "'";
+  EXPECT_EQ(joined->trace_id, operators_request.trace_id);
   telegram_.fail_next("refundStarPayment", 400, "Bad Request: CHARGE_NOT_FOUND");
   try {
-    testing::run_sync(refunds.refund(42, "charge-2"));
+    testing::run_sync(refunds.refund(42, "charge-2", {}));
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), "validation_failed");
@@ -337,7 +343,7 @@ TEST_F(TelegramBotApi, StarRefundsCallRefundStarPaymentAndAcceptARepeat) {
   telegram::BotStarRefunds none(nullptr);
   EXPECT_FALSE(none.available());
   try {
-    testing::run_sync(none.refund(42, "charge-3"));
+    testing::run_sync(none.refund(42, "charge-3", {}));
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), "bot_not_configured");
