@@ -91,11 +91,12 @@ json::object voice_body(const services::VoiceReply& voice) {
 /// The spoken reply when this turn asked for one (or the user's setting does); nullopt when
 /// none was wanted or there is nothing to speak.
 Task<std::optional<json::object>> voice_for(services::VoiceReplies* voice, const services::TurnResult& result,
-                                            storage::UserId user_id, std::optional<bool> requested) {
+                                            storage::UserId user_id, std::optional<bool> requested,
+                                            const obs::TraceContext& trace) {
   if (voice == nullptr || result.reply.empty() || result.finish_reason == "interrupted") {
     co_return std::nullopt;
   }
-  const auto spoken = co_await voice->reply_to(user_id, requested, result.reply);
+  const auto spoken = co_await voice->reply_to(user_id, requested, result.reply, services::AudioFormat::kOgg, trace);
   if (!spoken) {
     co_return std::nullopt;
   }
@@ -212,7 +213,8 @@ http::Response stream_turn(services::ChatService& chat, services::VoiceReplies* 
       co_await sink.send("error", text);
       co_return;
     }
-    if (auto spoken = co_await voice_for(voice, result, user_id, voice_requested)) {
+    const auto reply_trace = span.context();
+    if (auto spoken = co_await voice_for(voice, result, user_id, voice_requested, reply_trace)) {
       const auto text = json::serialize(*spoken);
       if (!co_await sink.send("voice", text)) {
         co_return;
@@ -309,7 +311,8 @@ void add_chat_routes(http::Router& router, services::ChatService& chat, services
         const auto result = co_await std::move(completing);
         auto span = reply_span(chat, context.trace, false);
         auto body = turn_body(result);
-        if (auto spoken = co_await voice_for(voice, result, user_id, call.voice)) {
+        const auto reply_trace = span.context();
+        if (auto spoken = co_await voice_for(voice, result, user_id, call.voice, reply_trace)) {
           body["voice"] = std::move(*spoken);
         }
         co_return json_response(200, body);

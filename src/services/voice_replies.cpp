@@ -77,7 +77,8 @@ VoiceReplies::VoiceReplies(storage::Store& store, TtsService& tts, VoiceRepliesG
     : store_(store), tts_(tts), gate_(std::move(gate)) {}
 
 Task<std::optional<VoiceReply>> VoiceReplies::reply_to(storage::UserId user_id, std::optional<bool> requested,
-                                                       std::string_view reply, AudioFormat format) {
+                                                       std::string_view reply, AudioFormat format,
+                                                       const obs::TraceContext& trace) {
   const auto user = co_await store_.find_user(user_id);
   const auto settings = user ? parse_stored_settings(user->settings_json) : UserSettings{};
   bool want = requested.value_or(settings.voice_replies);
@@ -92,6 +93,7 @@ Task<std::optional<VoiceReply>> VoiceReplies::reply_to(storage::UserId user_id, 
   request.text = speakable_excerpt(reply, tts_.limits().max_chars);
   request.format = std::string(audio_format_name(format));
   request.voice = settings.voice;
+  request.trace = trace;
   VoiceReply result;
   try {
     result.speech = co_await tts_.speak(request);

@@ -46,8 +46,10 @@ class VoiceReplies {
   /// nullopt when no voice reply is wanted. Every core::Error from TTS (allowance used up,
   /// nothing speakable, synthesis unavailable) comes back in `refused`, so a text reply is never
   /// lost to it. The user is read once for both decisions.
+  /// `trace` is the reply's span, passed on to a cloud speech engine.
   Task<std::optional<VoiceReply>> reply_to(storage::UserId user_id, std::optional<bool> requested,
-                                           std::string_view reply, AudioFormat format = AudioFormat::kOgg);
+                                           std::string_view reply, AudioFormat format = AudioFormat::kOgg,
+                                           const obs::TraceContext& trace = {});
 
  private:
   storage::Store& store_;
