@@ -92,7 +92,7 @@ json::object voice_body(const services::VoiceReply& voice) {
 /// none was wanted or there is nothing to speak.
 Task<std::optional<json::object>> voice_for(services::VoiceReplies* voice, const services::TurnResult& result,
                                             storage::UserId user_id, std::optional<bool> requested,
-                                            const obs::TraceContext& trace) {
+                                            obs::TraceContext trace) {
   if (voice == nullptr || result.reply.empty() || result.finish_reason == "interrupted") {
     co_return std::nullopt;
   }

@@ -17,8 +17,7 @@ class StarRefunds {
   /// Throws `core::Error` (upstream_unavailable or validation_failed) when Telegram refuses or cannot be reached;
   /// a charge Telegram reports as already refunded is not an error. The call joins `trace` (the
   /// operator's request).
-  virtual Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id,
-                            const obs::TraceContext& trace) = 0;
+  virtual Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id, obs::TraceContext trace) = 0;
   /// False when no bot is configured, so refunds cannot reach Telegram.
   [[nodiscard]] virtual bool available() const noexcept = 0;
 };

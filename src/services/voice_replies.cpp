@@ -78,7 +78,7 @@ VoiceReplies::VoiceReplies(storage::Store& store, TtsService& tts, VoiceRepliesG
 
 Task<std::optional<VoiceReply>> VoiceReplies::reply_to(storage::UserId user_id, std::optional<bool> requested,
                                                        std::string_view reply, AudioFormat format,
-                                                       const obs::TraceContext& trace) {
+                                                       obs::TraceContext trace) {
   const auto user = co_await store_.find_user(user_id);
   const auto settings = user ? parse_stored_settings(user->settings_json) : UserSettings{};
   bool want = requested.value_or(settings.voice_replies);

@@ -49,7 +49,7 @@ class VoiceReplies {
   /// `trace` is the reply's span, passed on to a cloud speech engine.
   Task<std::optional<VoiceReply>> reply_to(storage::UserId user_id, std::optional<bool> requested,
                                            std::string_view reply, AudioFormat format = AudioFormat::kOgg,
-                                           const obs::TraceContext& trace = {});
+                                           obs::TraceContext trace = {});
 
  private:
   storage::Store& store_;

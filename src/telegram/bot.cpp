@@ -857,7 +857,7 @@ Task<void> Bot::set_up() {
 }
 
 Task<std::string> Bot::create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang,
-                                           const obs::TraceContext& trace) {
+                                           obs::TraceContext trace) {
   auto params = impl_->invoice_params(user_id, plan, lang);
   // Asked for by an HTTP request: the Bot API call joins that request's trace.
   auto api = impl_->api.with_trace(trace);

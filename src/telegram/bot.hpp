@@ -76,7 +76,7 @@ class Bot {
   Task<void> set_up();
   /// An invoice link (createInvoiceLink, Telegram Stars) for a user's plan.
   Task<std::string> create_invoice_link(storage::UserId user_id, const services::PremiumPlan& plan, Lang lang,
-                                        const obs::TraceContext& trace = {});
+                                        obs::TraceContext trace = {});
 
  private:
   struct Impl;

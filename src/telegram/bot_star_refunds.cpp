@@ -7,8 +7,7 @@
 
 namespace evolveai::telegram {
 
-Task<void> BotStarRefunds::refund(std::int64_t telegram_user_id, std::string_view charge_id,
-                                  const obs::TraceContext& trace) {
+Task<void> BotStarRefunds::refund(std::int64_t telegram_user_id, std::string_view charge_id, obs::TraceContext trace) {
   if (api_ == nullptr) {
     throw core::Error(core::ErrorKind::kServiceUnavailable, "bot_not_configured",
                       "Refunds need the Telegram bot (telegram.bot_token)");

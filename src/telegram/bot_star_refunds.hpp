@@ -16,7 +16,7 @@ class BotStarRefunds final : public services::StarRefunds {
   explicit BotStarRefunds(BotApi* api) : api_(api) {}
 
   /// Asks Telegram to refund; an already refunded charge counts as done.
-  Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id, const obs::TraceContext& trace) override;
+  Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id, obs::TraceContext trace) override;
   [[nodiscard]] bool available() const noexcept override { return api_ != nullptr; }
 
  private:

@@ -30,8 +30,7 @@ using testing::StoreHarness;
 /// Telegram's refund call, counted; fails on demand.
 class FakeStarRefunds final : public services::StarRefunds {
  public:
-  Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id,
-                    const obs::TraceContext& /*trace*/) override {
+  Task<void> refund(std::int64_t telegram_user_id, std::string_view charge_id, obs::TraceContext /*trace*/) override {
     ++calls;
     last_user = telegram_user_id;
     last_charge = std::string(charge_id);
