@@ -600,6 +600,45 @@ TEST_P(StoreBehaviour, SearchRanksAndMarksMatches) {
   EXPECT_EQ(run(store().search_messages(u.id, "jazz", 1)).size(), 1U);
 }
 
+// The index holds each message's owner as a token of its own (SQLite: column `owner`, value
+// `u<id>`; PostgreSQL: lexeme `@<id>`): no typed word may reach it, and no query may reach past it.
+TEST_P(StoreBehaviour, SearchStaysWithinTheUsersMessagesWhateverIsTyped) {
+  const User ann = make_user(6010, "Ann");
+  const User bob = make_user(6011, "Bob");
+  const std::string ann_token = "u" + std::to_string(ann.id);
+  const std::string ann_lexeme = "@" + std::to_string(ann.id);
+  add_message(ann.id, "jazz on the radio");
+  add_message(ann.id, "a quiet evening");
+  add_message(bob.id, "jazz and " + ann_token + " and " + ann_lexeme + " and owner content");
+  add_message(bob.id, "nothing about music");
+
+  // Words that name the owner token, column or lexeme find only what the user actually wrote.
+  for (const std::string& typed : {ann_token, ann_lexeme, std::string("owner"), std::string("content"),
+                                   "owner:" + ann_token, "owner : " + ann_token, std::string("u")}) {
+    EXPECT_TRUE(run(store().search_messages(ann.id, typed, 10)).empty()) << typed;
+    EXPECT_TRUE(run(store().load_turn_context(ann.id, 0, typed, 10)).relevant.empty()) << typed;
+  }
+  if (GetParam() == Engine::kPostgres) {
+    // PostgreSQL reads `-word` as "without": still only among the user's own messages.
+    const auto without_jazz = run(store().search_messages(ann.id, "-jazz", 10));
+    ASSERT_EQ(without_jazz.size(), 1U);
+    EXPECT_NE(without_jazz[0].snippet_html.find("evening"), std::string::npos);
+  }
+  // The same word finds each user's own message only.
+  const auto ann_jazz = run(store().search_messages(ann.id, "jazz", 10));
+  ASSERT_EQ(ann_jazz.size(), 1U);
+  EXPECT_NE(ann_jazz[0].snippet_html.find("radio"), std::string::npos);
+  const auto bob_jazz = run(store().load_turn_context(bob.id, 0, "jazz owner", 10)).relevant;
+  ASSERT_EQ(bob_jazz.size(), 1U);
+  EXPECT_EQ(bob_jazz[0].user_id, bob.id);
+  // Bob's text that spells Ann's owner token is his own message, found as text by him alone.
+  ASSERT_EQ(run(store().search_messages(bob.id, ann_token, 10)).size(), 1U);
+  // Editing and deleting keep the index in step: a deleted user's words are gone from search.
+  run(store().delete_user_data(bob.id));
+  EXPECT_TRUE(run(store().search_messages(bob.id, "jazz", 10)).empty());
+  EXPECT_EQ(run(store().search_messages(ann.id, "jazz", 10)).size(), 1U);
+}
+
 /// True when `html`, with the <mark> tags taken out, holds no markup at all.
 bool only_marks_are_markup(std::string html) {
   for (const std::string tag : {"<mark>", "</mark>"}) {

@@ -204,17 +204,23 @@ constexpr const char* kMessagesAll =
     "FROM messages WHERE user_id = ?1 ORDER BY id";
 constexpr const char* kMessagesDeleteUser = "DELETE FROM messages WHERE user_id = ?1";
 constexpr const char* kMemoryDeleteUser = "DELETE FROM memories WHERE user_id = ?1";
+// Searches MATCH the FTS expression ?2 within the messages of user ?1 only: the index holds the
+// owner as a token of a column of its own (migration 0006), so FTS5 intersects the user's posting
+// list with the words' lists; the owner column weighs nothing in bm25.
 constexpr const char* kMessagesSearch =
     "SELECT m.id, m.role, m.created_at, "
-    "snippet(messages_fts, 0, char(57344), char(57345), '\xE2\x80\xA6', 24), bm25(messages_fts) "
+    "snippet(messages_fts, 0, char(57344), char(57345), '\xE2\x80\xA6', 24), bm25(messages_fts, 1.0, 0.0) "
     "FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid "
-    "WHERE messages_fts MATCH ?2 AND m.user_id = ?1 ORDER BY bm25(messages_fts), m.id DESC LIMIT ?3";
+    "WHERE messages_fts MATCH ('owner : \"u' || ?1 || '\" AND content : (' || ?2 || ')') AND m.user_id = ?1 ORDER BY "
+    "bm25(messages_fts, 1.0, 0.0), m.id DESC "
+    "LIMIT ?3";
 constexpr const char* kMessagesRelevant =
     "SELECT m.id, m.user_id, m.role, m.content, m.has_image, m.tokens, m.status, m.client_message_id, "
     "m.reply_to_id, m.created_at, m.finish_reason "
     "FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid "
-    "WHERE messages_fts MATCH ?2 AND m.user_id = ?1 AND m.id < ?3 "
-    "ORDER BY bm25(messages_fts), m.id DESC LIMIT ?4";
+    "WHERE messages_fts MATCH ('owner : \"u' || ?1 || '\" AND content : (' || ?2 || ')') AND m.user_id = ?1 AND m.id < "
+    "?3 "
+    "ORDER BY bm25(messages_fts, 1.0, 0.0), m.id DESC LIMIT ?4";
 constexpr const char* kMessagesRetention =
     "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ?1 ORDER BY id LIMIT ?2)";
 
