@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace evolveai::obs {
@@ -44,12 +46,30 @@ bool all_zero(const std::array<std::uint8_t, N>& bytes) noexcept {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
+// Ids must be unique, not secret: one SplitMix64 sequence per thread, seeded once from the OS
+// generator, spares every span a locked DRBG call (and the fork check's getpid system call).
+std::uint64_t next_random() {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1) {  // NOLINT(*-reinterpret-cast)
+      throw std::runtime_error("the random number generator failed");
+    }
+    return seed;
+  }();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31U);
+}
+
 template <std::size_t N>
 void fill_random(std::array<std::uint8_t, N>& out) {
+  static_assert(N % sizeof(std::uint64_t) == 0);
   // A zero id is invalid by the specification: draw again (odds 2^-64 or less).
   do {
-    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
-      throw std::runtime_error("the random number generator failed");
+    for (std::size_t i = 0; i < N; i += sizeof(std::uint64_t)) {
+      const std::uint64_t word = next_random();
+      std::memcpy(out.data() + i, &word, sizeof word);
     }
   } while (all_zero(out));
 }
