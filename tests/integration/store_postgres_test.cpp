@@ -2,7 +2,15 @@
 // rules live in store_behaviour_test.cpp.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "storage/postgres/pg_pool.hpp"
 #include "storage/postgres/pg_store.hpp"
@@ -103,6 +111,45 @@ TEST_F(PostgresStore, PoolAcquireTimesOutWhenExhausted) {
     co_return !lease->broken();
   };
   EXPECT_TRUE(run(again()));
+}
+
+TEST_F(PostgresStore, ReturnedConnectionGoesToTheOldestWaiterNotToANewcomer) {
+  auto pool =
+      Pool::create(h_->io().get_executor(), ConnectSettings{h_->pg_url(), 5s, 5s, {{"search_path", h_->pg_schema()}}},
+                   PoolSettings{1, 5s, 30s, 30s}, StoreObserver{});
+  std::mutex mutex;
+  std::vector<std::string> order;
+  const auto served = [&](std::string who) {
+    const std::scoped_lock lock(mutex);
+    order.push_back(std::move(who));
+  };
+  // The holder gives its connection back while two others wait, then asks again at once: it
+  // must queue behind them instead of taking the connection back before they run.
+  auto holder = [&]() -> Task<void> {
+    {
+      auto lease = co_await pool->acquire();
+      served("holder");
+      boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, 200ms);
+      co_await pause.async_wait(boost::asio::use_awaitable);
+    }
+    auto again = co_await pool->acquire();
+    served("holder again");
+  };
+  auto waiter = [&](std::string who, std::chrono::milliseconds delay) -> Task<void> {
+    boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, delay);
+    co_await pause.async_wait(boost::asio::use_awaitable);
+    auto lease = co_await pool->acquire();
+    served(std::move(who));
+    boost::asio::steady_timer hold(co_await boost::asio::this_coro::executor, 20ms);
+    co_await hold.async_wait(boost::asio::use_awaitable);
+  };
+  auto a = boost::asio::co_spawn(h_->io(), holder(), boost::asio::use_future);
+  auto b = boost::asio::co_spawn(h_->io(), waiter("first waiter", 50ms), boost::asio::use_future);
+  auto c = boost::asio::co_spawn(h_->io(), waiter("second waiter", 100ms), boost::asio::use_future);
+  a.get();
+  b.get();
+  c.get();
+  EXPECT_EQ(order, (std::vector<std::string>{"holder", "first waiter", "second waiter", "holder again"}));
 }
 
 TEST_F(PostgresStore, UnreachableServerIsAConnectError) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 
 #include "storage/store_error.hpp"
 
@@ -98,9 +99,18 @@ Task<std::unique_ptr<Connection>> Pool::take() {
                            std::to_string(settings_.size) + ")");
     }
     boost::asio::steady_timer timer(strand_, deadline);
-    waiters_.push_back(&timer);
+    Waiter waiter;
+    waiter.timer = &timer;
+    waiters_.push_back(&waiter);
+    const auto place = std::prev(waiters_.end());
     co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    waiters_.remove(&timer);
+    if (!waiter.woken) {
+      waiters_.erase(place);
+    }
+    if (waiter.handed) {
+      co_return std::move(waiter.handed);  // counted in use by give_back
+    }
+    // Woken without a connection (one was closed: a slot to open is free), or the time ran out.
   }
 }
 
@@ -108,7 +118,14 @@ void Pool::give_back(std::unique_ptr<Connection> connection) {
   boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)]() mutable {
     --self->in_use_;
     const bool reusable = !connection->broken() && connection->idle_in_transaction_free();
-    if (reusable) {
+    if (reusable && !self->waiters_.empty()) {
+      Waiter* next = self->waiters_.front();
+      self->waiters_.pop_front();
+      next->woken = true;
+      next->handed = std::move(connection);
+      ++self->in_use_;
+      next->timer->cancel();
+    } else if (reusable) {
       self->idle_.push_back(std::move(connection));
     } else {
       --self->open_;
@@ -116,8 +133,8 @@ void Pool::give_back(std::unique_ptr<Connection> connection) {
       for (auto& idle : self->idle_)
         idle->mark_suspect();
       connection.reset();
+      self->wake_one();  // a slot to open a connection in is free
     }
-    self->wake_one();
     self->report();
   });
 }
@@ -125,8 +142,10 @@ void Pool::give_back(std::unique_ptr<Connection> connection) {
 void Pool::wake_one() {
   if (waiters_.empty())
     return;
-  waiters_.front()->cancel();
+  Waiter* next = waiters_.front();
   waiters_.pop_front();
+  next->woken = true;
+  next->timer->cancel();
 }
 
 void Pool::report() const {

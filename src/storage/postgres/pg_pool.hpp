@@ -74,8 +74,16 @@ class Pool : public std::enable_shared_from_this<Pool> {
   ConnectSettings connect_;
   PoolSettings settings_;
   StoreObserver observer_;
+  /// A `take` waiting for a connection, oldest first. A returned connection is handed straight
+  /// to the oldest waiter (`handed`), so waiters are served in order and none is overtaken by a
+  /// newcomer that finds the connection idle first.
+  struct Waiter {
+    boost::asio::steady_timer* timer = nullptr;
+    std::unique_ptr<Connection> handed;
+    bool woken = false;  ///< taken off `waiters_` by give_back or wake_one
+  };
   std::vector<std::unique_ptr<Connection>> idle_;
-  std::list<boost::asio::steady_timer*> waiters_;
+  std::list<Waiter*> waiters_;
   std::size_t open_ = 0;
   std::size_t in_use_ = 0;
   std::shared_ptr<std::atomic<std::uint64_t>> round_trips_ = std::make_shared<std::atomic<std::uint64_t>>(0);
