@@ -121,7 +121,14 @@ def stream_section(results, misses):
       f"per open stream {per_stream_kb:.1f} KB ((peak − idle) / {n:,}).",
       f"- Open-file limit of every process: {data['nofile_limit']:,} (the container's hard limit); "
       f"\"Too many open files\" lines in the server log: {data['server_fd_errors']:,}.",
+      f"- `database.acquire_timeout` for this run: {data.get('acquire_timeout', '5s')} (every turn of the burst "
+      "waits for the pool before its model call).",
   ]
+  requested = data.get("requested", n)
+  if requested > n:
+    lines.append(f"- **{requested:,} streams were asked for; {n:,} ran**: each stream is two sockets in the server "
+                 "(the client's and its model call), and the open-file limit holds no more.")
+    misses.append(f"SSE: {n:,} streams run, not {requested:,} (open-file limit {data['nofile_limit']:,})")
   failures = {**{f"server: {k}": v for k, v in server["failures"].items()},
               **{f"fake: {k}": v for k, v in base["failures"].items()}}
   if failures:
