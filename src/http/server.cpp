@@ -432,10 +432,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     if (match.route != nullptr && match.route->options.body_limit != 0) {
       body_limit = match.route->options.body_limit;
     }
-    const auto too_large = core::payload_too_large("The request body is larger than this route accepts (" +
-                                                   std::to_string(body_limit) + " bytes)");
+    const auto too_large = [body_limit] {
+      return core::payload_too_large("The request body is larger than this route accepts (" +
+                                     std::to_string(body_limit) + " bytes)");
+    };
     if (const auto length = parser.content_length(); length && *length > body_limit) {
-      co_await write_error(stream, too_large, context.request_id, version);
+      const auto error = too_large();
+      co_await write_error(stream, error, context.request_id, version);
       co_return false;
     }
     parser.body_limit(body_limit);
@@ -451,7 +454,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       stream.expires_after(options.request_timeout);
       auto [body_ec, body_read] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
       if (body_ec == bhttp::error::body_limit) {
-        co_await write_error(stream, too_large, context.request_id, version);
+        const auto error = too_large();
+        co_await write_error(stream, error, context.request_id, version);
         co_return false;
       }
       if (body_ec) {
