@@ -15,6 +15,7 @@ services::auth::AccessTokenSettings access_token_settings(const Config& config) 
   settings.keys.push_back({services::auth::AccessTokens::derive_key_id(secret), secret});
   settings.ttl = config.auth.jwt_ttl;
   settings.clock_skew = config.auth.clock_skew;
+  settings.verified_cache = static_cast<std::size_t>(config.auth.verified_token_cache);
   return settings;
 }
 

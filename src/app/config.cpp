@@ -252,6 +252,10 @@ constexpr std::array kKeys{
                                                         "Oldest accepted Telegram auth_date."),
     duration_key<kAuth, &AuthConfig::clock_skew>(
         "auth.clock_skew", "Clock difference tolerated when checking token and Telegram times.", 0),
+    int_key<kAuth, &AuthConfig::verified_token_cache>(
+        "auth.verified_token_cache", 0, 1000000,
+        "Access tokens whose signature was checked, remembered so a client's next requests skip the HMAC; "
+        "up to twice this many are held. 0: check every time."),
     int_key<kAuth, &AuthConfig::bot_id>(
         "auth.bot_id", 0, kInt64Max,
         "Numeric bot id, for Ed25519 checks of Mini App data shared with third parties; 0: off."),

@@ -79,7 +79,8 @@ struct AuthConfig {
   std::chrono::milliseconds jwt_ttl = std::chrono::hours(1);
   std::chrono::milliseconds init_data_max_age = std::chrono::hours(24);
   std::chrono::milliseconds clock_skew = std::chrono::seconds(30);
-  std::int64_t bot_id = 0;  ///< for Ed25519 validation of init data shared with third parties
+  std::int64_t bot_id = 0;          ///< for Ed25519 validation of init data shared with third parties
+  int verified_token_cache = 2048;  ///< checked access tokens remembered (per generation; 0: none)
 
   bool operator==(const AuthConfig&) const = default;
 };

@@ -210,6 +210,34 @@ TEST_F(AccessTokensTest, TamperedPayloadIsRejected) {
   EXPECT_EQ(tokens.verify(forged).reason(), TokenFailure::kBadSignature);
 }
 
+// Verified tokens are remembered (auth.verified_token_cache): a remembered token must not make a
+// forged neighbour pass, the times are checked on every use, and the memory stays bounded.
+TEST_F(AccessTokensTest, RememberedTokensStayExactAndBounded) {
+  for (const std::size_t cache : {std::size_t{0}, std::size_t{2}, std::size_t{1000}}) {
+    auto options = settings({{"a", std::string(kSecretA)}}, {}, 0s);
+    options.verified_cache = cache;
+    const AccessTokens tokens(crypto_, options, clock_.clock());
+    std::vector<std::string> issued;
+    for (std::int64_t subject = 1; subject <= 5; ++subject)
+      issued.push_back(tokens.issue(subject, Role::kUser).token);
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < issued.size(); ++i) {
+        const auto claims = tokens.verify(issued[i]);
+        ASSERT_TRUE(claims) << "cache " << cache << ", token " << i;
+        EXPECT_EQ(claims.value().subject, static_cast<std::int64_t>(i + 1));
+        std::string forged = issued[i];
+        char& c = forged[forged.size() - 3];
+        c = c == 'A' ? 'B' : 'A';
+        EXPECT_EQ(tokens.verify(forged).reason(), TokenFailure::kBadSignature) << "cache " << cache;
+      }
+    }
+    clock_.advance(1h);
+    for (const auto& token : issued)
+      EXPECT_EQ(tokens.verify(token).reason(), TokenFailure::kExpired) << "cache " << cache;
+    clock_.advance(-1h);
+  }
+}
+
 TEST_F(AccessTokensTest, TamperedSignatureIsRejected) {
   const AccessTokens tokens(crypto_, settings({{"a", std::string(kSecretA)}}), clock_.clock());
   std::string token = tokens.issue(17, Role::kUser).token;

@@ -205,6 +205,66 @@ Outcome<AccessClaims, TokenFailure> AccessTokens::verify(std::string_view token)
   if (token.empty() || token.size() > kMaxTokenBytes) {
     return TokenFailure::kMalformed;
   }
+  AccessClaims claims;
+  if (auto known = remembered(token)) {
+    claims = std::move(*known);
+  } else {
+    auto checked = check_signed(token);
+    if (!checked) {
+      return checked.reason();
+    }
+    claims = std::move(checked).value();
+    remember(token, claims);
+  }
+  const Time now = clock_();
+  if (now >= claims.expires_at + settings_.clock_skew) {
+    return TokenFailure::kExpired;
+  }
+  if (claims.issued_at > now + settings_.clock_skew) {
+    return TokenFailure::kNotYetValid;
+  }
+  return claims;
+}
+
+std::optional<AccessClaims> AccessTokens::remembered(std::string_view token) const {
+  if (settings_.verified_cache == 0) {
+    return std::nullopt;
+  }
+  const std::string key(token);
+  const std::scoped_lock lock(cache_mutex_);
+  if (const auto found = cache_new_.find(key); found != cache_new_.end()) {
+    return found->second;
+  }
+  const auto found = cache_old_.find(key);
+  if (found == cache_old_.end()) {
+    return std::nullopt;
+  }
+  AccessClaims claims = std::move(found->second);
+  cache_old_.erase(found);
+  if (cache_new_.size() >= settings_.verified_cache) {
+    cache_old_ = std::move(cache_new_);
+    cache_new_.clear();
+  }
+  cache_new_.emplace(key, claims);
+  return claims;
+}
+
+void AccessTokens::remember(std::string_view token, const AccessClaims& claims) const {
+  if (settings_.verified_cache == 0) {
+    return;
+  }
+  const std::scoped_lock lock(cache_mutex_);
+  if (cache_new_.size() >= settings_.verified_cache) {
+    cache_old_ = std::move(cache_new_);
+    cache_new_.clear();
+  }
+  cache_new_.emplace(std::string(token), claims);
+}
+
+Outcome<AccessClaims, TokenFailure> AccessTokens::check_signed(std::string_view token) const {
+  if (token.empty() || token.size() > kMaxTokenBytes) {
+    return TokenFailure::kMalformed;
+  }
   const std::size_t first_dot = token.find('.');
   const std::size_t second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
   if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos ||
@@ -275,14 +335,6 @@ Outcome<AccessClaims, TokenFailure> AccessTokens::verify(std::string_view token)
   claims.issued_at = Time(std::chrono::seconds(*issued_at));
   claims.expires_at = Time(std::chrono::seconds(*expires_at));
   claims.key_id = key->id;
-
-  const Time now = clock_();
-  if (now >= claims.expires_at + settings_.clock_skew) {
-    return TokenFailure::kExpired;
-  }
-  if (claims.issued_at > now + settings_.clock_skew) {
-    return TokenFailure::kNotYetValid;
-  }
   return claims;
 }
 

@@ -3,8 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "services/auth/clock.hpp"
@@ -34,6 +37,11 @@ struct AccessTokenSettings {
   std::string signing_key_id;                             ///< the key that signs new tokens; empty: the first of `keys`
   std::chrono::milliseconds ttl = std::chrono::hours(1);  ///< config `auth.jwt_ttl`; >= 1 s
   std::chrono::milliseconds clock_skew = std::chrono::seconds(30);  ///< config `auth.clock_skew`; >= 0
+  /// Tokens whose signature and claims were checked, remembered so that a client's next
+  /// requests skip the HMAC and JSON work (the times are still checked on every use). Up to
+  /// twice this many are held (two generations); 0: nothing is remembered.
+  /// Config `auth.verified_token_cache`.
+  std::size_t verified_cache = 2048;
 };
 
 /// What a verified access token says.
@@ -106,10 +114,19 @@ class AccessTokens {
 
  private:
   [[nodiscard]] const TokenKey* find_key(std::string_view id) const;
+  /// Signature and claims, without the time checks.
+  [[nodiscard]] Outcome<AccessClaims, TokenFailure> check_signed(std::string_view token) const;
+  [[nodiscard]] std::optional<AccessClaims> remembered(std::string_view token) const;
+  void remember(std::string_view token, const AccessClaims& claims) const;
 
   AccessTokenSettings settings_;
   const TokenKey* signing_key_ = nullptr;
   Clock clock_;
+  /// Verified tokens: the newer generation takes new entries; when full, it becomes the older
+  /// one and the older is dropped (roughly least-recently-used, for two lookups at most).
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, AccessClaims> cache_new_;
+  mutable std::unordered_map<std::string, AccessClaims> cache_old_;
 };
 
 }  // namespace evolveai::services::auth
