@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <mutex>
 #include <stdexcept>
 
 namespace evolveai::services::auth {
@@ -22,15 +23,22 @@ std::optional<std::string> terminated_hash(std::string_view stored_hash) {
 PasswordHasher::PasswordHasher(const CryptoInit& /*crypto*/, PasswordCost cost)
     : opslimit_(cost == PasswordCost::kModerate ? crypto_pwhash_OPSLIMIT_MODERATE : crypto_pwhash_OPSLIMIT_INTERACTIVE),
       memlimit_(cost == PasswordCost::kModerate ? crypto_pwhash_MEMLIMIT_MODERATE
-                                                : crypto_pwhash_MEMLIMIT_INTERACTIVE) {
-  // The dummy's password is random and discarded: nothing can ever match it.
-  std::array<unsigned char, 24> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string password(sizeof random * 2 + 1, '\0');
-  sodium_bin2hex(password.data(), password.size(), random.data(), random.size());
-  password.pop_back();
-  dummy_hash_ = hash(password);
-  sodium_memzero(password.data(), password.size());
+                                                : crypto_pwhash_MEMLIMIT_INTERACTIVE) {}
+
+const std::string& PasswordHasher::dummy_hash() const {
+  // Made on first use, not at start-up: argon2id takes `memlimit_` (64 MiB by default) while it
+  // runs, which would otherwise be the peak memory of every server, admin sign-ins or not.
+  std::call_once(dummy_once_, [this] {
+    // The dummy's password is random and discarded: nothing can ever match it.
+    std::array<unsigned char, 24> random{};
+    randombytes_buf(random.data(), random.size());
+    std::string password(sizeof random * 2 + 1, '\0');
+    sodium_bin2hex(password.data(), password.size(), random.data(), random.size());
+    password.pop_back();
+    dummy_hash_ = hash(password);
+    sodium_memzero(password.data(), password.size());
+  });
+  return dummy_hash_;
 }
 
 std::string PasswordHasher::hash(std::string_view password) const {
@@ -58,7 +66,7 @@ bool PasswordHasher::verify_or_dummy(const std::optional<std::string>& stored_ha
     return verify(*stored_hash, password);
   }
   // Same work as a real check; the answer is false whatever it computes.
-  static_cast<void>(verify(dummy_hash_, password));
+  static_cast<void>(verify(dummy_hash(), password));
   return false;
 }
 

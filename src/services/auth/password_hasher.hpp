@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,7 +48,10 @@ class PasswordHasher {
  private:
   unsigned long long opslimit_;
   std::size_t memlimit_;
-  std::string dummy_hash_;
+  /// The hash of a random, forgotten password, checked when there is no stored hash.
+  [[nodiscard]] const std::string& dummy_hash() const;
+  mutable std::once_flag dummy_once_;
+  mutable std::string dummy_hash_;
 };
 
 }  // namespace evolveai::services::auth
