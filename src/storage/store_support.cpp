@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
@@ -311,6 +312,23 @@ std::string fts5_all_terms_query(std::string_view normalized) {
   return query;
 }
 
+namespace {
+
+/// Words too common to say what a message is about (English and Russian, as relevant_words
+/// spells them): matching on them finds nearly every message and costs the most to rank.
+bool is_stop_word(std::string_view word) {
+  static constexpr std::array<std::string_view, 72> kStopWords = {
+      "about", "after", "again", "and",  "any",  "are",   "because", "been", "but",  "can",  "could", "did",
+      "does",  "for",   "from",  "had",  "has",  "have",  "her",     "him",  "his",  "how",  "its",   "just",
+      "like",  "not",   "now",   "our",  "out",  "she",   "should",  "tell", "than", "that", "the",   "their",
+      "them",  "then",  "there", "they", "this", "too",   "very",    "was",  "were", "what", "when",  "where",
+      "which", "who",   "why",   "will", "with", "would", "you",     "your", "все",  "всё",  "вот",   "для",
+      "его",   "ещё",   "еще",   "как",  "мне",  "меня",  "она",     "они",  "что",  "это",  "так",   "тебе"};
+  return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
+}
+
+}  // namespace
+
 std::vector<std::string> relevant_words(std::string_view text) {
   const std::string normalized = normalize_search_text(text);
   std::vector<std::string> words;
@@ -331,7 +349,7 @@ std::vector<std::string> relevant_words(std::string_view text) {
     std::string word(normalized.substr(start, i - start));
     std::transform(word.begin(), word.end(), word.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    if (seen.insert(word).second)
+    if (!is_stop_word(word) && seen.insert(word).second)
       words.push_back(std::move(word));
   }
   return words;

@@ -83,8 +83,9 @@ void validate_facts(const std::vector<Fact>& facts);
 /// is a quoted string with quotes doubled, so no input is an operator or a syntax error.
 /// Empty when there is nothing to search for.
 [[nodiscard]] std::string fts5_all_terms_query(std::string_view normalized);
-/// The distinct words (letters and digits, at least three characters, ASCII lower-cased)
-/// of a new message, used to find relevant older messages.
+/// The distinct words (letters and digits, at least three characters, ASCII lower-cased, not
+/// a common English or Russian word such as "and" or "что") of a new message, used to find
+/// relevant older messages.
 [[nodiscard]] std::vector<std::string> relevant_words(std::string_view text);
 /// An FTS5 query matching any of `words`.
 [[nodiscard]] std::string fts5_any_word_query(const std::vector<std::string>& words);

@@ -64,7 +64,11 @@ TEST(StorageSupport, NormalizeDropsControlsMarkersAndBadBytes) {
 
 TEST(StorageSupport, RelevantWordsAreDistinctAndLowerCased) {
   EXPECT_EQ(relevant_words("Jazz, jazz and MORE jazz! a to Привет"),
-            (std::vector<std::string>{"jazz", "and", "more", "Привет"}));
+            (std::vector<std::string>{"jazz", "more", "Привет"}));
+  // Words that say nothing of the subject are left out: they would match nearly everything.
+  EXPECT_EQ(relevant_words("Tell me what you think about the train, что это за поезд?"),
+            (std::vector<std::string>{"think", "train", "поезд"}));
+  EXPECT_TRUE(relevant_words("and the you что это").empty());
   EXPECT_EQ(fts5_any_word_query({"jazz", "more"}), "\"jazz\" OR \"more\"");
   EXPECT_EQ(websearch_any_word_query({"jazz", "more"}), "jazz or more");
 }
