@@ -138,6 +138,9 @@ env "${server_env[@]}" "$bin" migrate up >"$work/migrate.log" 2>&1 || {
 }
 if [[ $engine == postgres ]]; then
   python3 bench/load/seed.py postgres "$pg_url"
+  # As a database in service would be: vacuumed and analysed, so that autovacuum does not
+  # start on the fresh 200,000 rows in the middle of a measurement.
+  psql -X -q "$pg_url" -c 'VACUUM (ANALYZE)'
   psql -X -At "$pg_url" -c 'SHOW server_version' >"$results/postgres_version"
 else
   python3 bench/load/seed.py sqlite "$work/data/evolveai.db"
