@@ -246,20 +246,24 @@ constexpr Statement kUserDataDelete{"user_data.delete",
                                     "mem AS (DELETE FROM memories WHERE user_id = $1::bigint RETURNING 1) "
                                     "SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM mem)"};
 // Searches match `'@<user>' & (words)`: the owner lexeme (migration 0006) lets the GIN index find
-// the user's matches itself; ranking and snippets use the words alone.
+// the user's matches itself; ranking and snippets use the words alone. The combined query is a
+// FROM item, made once per execution: as an expression in WHERE, the generic plan of the
+// prepared statement parsed it again for every candidate row.
 constexpr Statement kMessagesSearch{
     "messages.search",
     "SELECT m.id, m.role, m.created_at, ts_headline('simple', m.content, q, $4::text), ts_rank_cd(m.search, q) "
-    "FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q "
-    "WHERE m.user_id = $1::bigint AND numnode(q) > 0 AND m.search @@ (('''@' || $1::bigint || '''')::tsquery && q) "
+    "FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q, "
+    "tsquery_and(('''@' || $1::bigint || '''')::tsquery, q) AS own "
+    "WHERE m.user_id = $1::bigint AND numnode(q) > 0 AND m.search @@ own "
     "ORDER BY ts_rank_cd(m.search, q) DESC, m.id DESC "
     "LIMIT $3::bigint"};
 constexpr Statement kMessagesRelevant{
     "messages.relevant",
     "SELECT m.id, m.user_id, m.role, m.content, m.has_image, m.tokens, m.status, m.client_message_id, "
     "m.reply_to_id, m.created_at, m.finish_reason "
-    "FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q "
-    "WHERE m.user_id = $1::bigint AND numnode(q) > 0 AND m.search @@ (('''@' || $1::bigint || '''')::tsquery && q) "
+    "FROM messages AS m, websearch_to_tsquery('simple', $2::text) AS q, "
+    "tsquery_and(('''@' || $1::bigint || '''')::tsquery, q) AS own "
+    "WHERE m.user_id = $1::bigint AND numnode(q) > 0 AND m.search @@ own "
     "AND m.id < coalesce((SELECT min(r.id) FROM "
     "(SELECT id FROM messages WHERE user_id = $1::bigint ORDER BY id DESC LIMIT $3::bigint) AS r), "
     "9223372036854775807) ORDER BY ts_rank_cd(m.search, q) DESC, m.id DESC LIMIT $4::bigint"};
